@@ -1,0 +1,33 @@
+// Where BPF commands run: this machine, or a node reached over SSH. Everything that touches bpftool, bpffs or
+// the kernel goes through a Target, so local and remote runs share one code path.
+import type { RunResult } from '../process';
+
+export interface TargetRunOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Run with the target's privilege prefix (`sudo -n`) when the target is configured to use it. */
+  privileged?: boolean;
+  input?: string | Buffer;
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+}
+
+export interface Target {
+  /** "local", or the configured name of a remote target. */
+  readonly name: string;
+  readonly isRemote: boolean;
+  /** bpffs mount point on the target, normally /sys/fs/bpf. */
+  readonly bpffsRoot: string;
+  /** The bpftool executable on the target. */
+  readonly bpftool: string;
+  /** Run an argv on the target. Never throws; the argv reaches the remote side intact (quoted by one function). */
+  run(argv: readonly string[], options?: TargetRunOptions): Promise<RunResult>;
+  /** Create a private (0700) temporary directory on the target and return its path. */
+  makeTempDir(signal?: AbortSignal): Promise<string>;
+  /** Copy a local file into a directory on the target (same path when local) and return the remote path. */
+  upload(localPath: string, remoteDir: string, signal?: AbortSignal): Promise<string>;
+  /** Remove a directory made by makeTempDir. Never throws. */
+  removeTempDir(dir: string): Promise<void>;
+  /** Close any shared connection. */
+  dispose(): Promise<void>;
+}
