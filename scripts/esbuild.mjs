@@ -1,5 +1,6 @@
 // Bundles the extension, the CLI and the language server. Type checking is a separate step (`npm run typecheck`).
 import * as esbuild from 'esbuild';
+import { chmodSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -25,4 +26,6 @@ if (watch) {
 } else {
   await Promise.all(contexts.map((ctx) => ctx.rebuild()));
   await Promise.all(contexts.map((ctx) => ctx.dispose()));
+  // The CLI is the package's `bin`.
+  chmodSync('dist/cli.js', 0o755);
 }

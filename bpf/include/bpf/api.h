@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shim: headers written for a Cilium tree include <bpf/api.h>; the SDK's prelude
+ * provides what custom programs use from it.
+ */
+#include "sdk/prelude.h"

@@ -1,0 +1,50 @@
+// cilium-custom: the extension's engine as a command-line tool, for terminals and CI pipelines.
+import { runBuildCli } from './buildCli';
+import { UsageError } from './args';
+
+const USAGE = `usage: cilium-custom <command> [options]
+
+commands:
+  build <header.h> [--make-dir DIR] [--name SECTION] [--sections] [--json]
+      Build a custom-program header through a bpf/custom-style Makefile
+      (the header's own folder, --make-dir, or the bundled SDK).
+
+Exit codes: 0 success, 1 the job failed, 2 bad usage.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const abort = new AbortController();
+  process.once('SIGINT', () => abort.abort());
+  process.once('SIGTERM', () => abort.abort());
+  try {
+    switch (command) {
+      case 'build':
+        return await runBuildCli(rest, abort.signal);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command: ${command}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`cilium-custom: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`cilium-custom: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`cilium-custom: internal error: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

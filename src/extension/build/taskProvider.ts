@@ -1,0 +1,64 @@
+// Tasks of type `cilium-custom`: one build task per custom-program header, run as a ProcessExecution (an argv,
+// never a shell string) with the clang problem matcher from package.json.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { planBuild } from '../../core/build/build';
+import { isCustomProgramSource } from '../../core/build/headers';
+import type { CiliumCustomContext } from '../context';
+
+export const TASK_TYPE = 'cilium-custom';
+const PROBLEM_MATCHER = '$cilium-custom-clang';
+
+interface CustomTaskDefinition extends vscode.TaskDefinition {
+  action: 'build';
+  header: string;
+}
+
+export function registerTaskProvider(ctx: CiliumCustomContext): void {
+  ctx.own(
+    vscode.tasks.registerTaskProvider(TASK_TYPE, {
+      provideTasks: async (token) => {
+        const headers = await findCustomHeaders(token);
+        return headers.map((uri) => buildTask(ctx, { type: TASK_TYPE, action: 'build', header: uri.fsPath }, vscode.workspace.getWorkspaceFolder(uri)));
+      },
+      resolveTask: (task) => {
+        const definition = task.definition as CustomTaskDefinition;
+        if (definition.action !== 'build' || typeof definition.header !== 'string') return undefined;
+        const folder = typeof task.scope === 'object' ? task.scope : undefined;
+        return buildTask(ctx, definition, folder);
+      },
+    }),
+  );
+}
+
+export async function findCustomHeaders(token?: vscode.CancellationToken): Promise<vscode.Uri[]> {
+  const candidates = await vscode.workspace.findFiles('**/*.h', '{**/node_modules/**,**/.git/**}', 2000, token);
+  const headers: vscode.Uri[] = [];
+  for (const uri of candidates) {
+    const bytes = await vscode.workspace.fs.readFile(uri);
+    if (isCustomProgramSource(Buffer.from(bytes).toString('utf8'))) headers.push(uri);
+  }
+  return headers.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+function buildTask(ctx: CiliumCustomContext, definition: CustomTaskDefinition, folder: vscode.WorkspaceFolder | undefined): vscode.Task {
+  const headerPath = path.resolve(folder?.uri.fsPath ?? '', definition.header);
+  const plan = planBuild({
+    headerPath,
+    bundledSdkDir: ctx.bundledSdkDir,
+    makeDirSetting: ctx.config.makeDirectory,
+    make: ctx.config.makeCommand,
+    extraVariables: ctx.config.extraMakeVariables,
+  });
+  const name = `build ${folder ? path.relative(folder.uri.fsPath, headerPath) : headerPath}`;
+  const execution =
+    'error' in plan
+      ? // Say why in the terminal rather than hiding the task: the user asked for this header.
+        // The script is constant; the message travels as an argument.
+        new vscode.ProcessExecution('/bin/sh', ['-c', 'printf "%s\\n" "$1" >&2; exit 1', 'cilium-custom', plan.error])
+      : new vscode.ProcessExecution(plan.invocation.argv[0], plan.invocation.argv.slice(1), { cwd: plan.invocation.cwd });
+  const task = new vscode.Task(definition, folder ?? vscode.TaskScope.Workspace, name, TASK_TYPE, execution, PROBLEM_MATCHER);
+  task.group = vscode.TaskGroup.Build;
+  task.detail = 'error' in plan ? plan.error : `make in ${plan.invocation.cwd}`;
+  return task;
+}

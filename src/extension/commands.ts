@@ -1,0 +1,45 @@
+// Every command the extension contributes, in one table. package.json declares the same IDs (a test compares).
+import * as vscode from 'vscode';
+import { buildCommand } from './build/buildCommand';
+import type { CiliumCustomContext } from './context';
+
+type Handler = (ctx: CiliumCustomContext, ...args: unknown[]) => unknown;
+
+interface CommandSpec {
+  id: string;
+  handler: Handler;
+  /** Runs make, bpftool or ssh, so it must not run in an untrusted workspace. */
+  needsTrust: boolean;
+}
+
+const COMMANDS: CommandSpec[] = [
+  { id: 'ciliumCustom.build', handler: buildCommand, needsTrust: true },
+  { id: 'ciliumCustom.showLog', handler: (ctx) => ctx.log.show(), needsTrust: false },
+];
+
+export function registerCommands(ctx: CiliumCustomContext): void {
+  for (const spec of COMMANDS) {
+    ctx.own(
+      vscode.commands.registerCommand(spec.id, async (...args: unknown[]) => {
+        if (spec.needsTrust && !vscode.workspace.isTrusted) return refuseUntrusted();
+        try {
+          return await spec.handler(ctx, ...args);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          ctx.log.error(`${spec.id}: ${error instanceof Error && error.stack ? error.stack : message}`);
+          void vscode.window.showErrorMessage(`Cilium Custom: ${message}`);
+          return undefined;
+        }
+      }),
+    );
+  }
+}
+
+async function refuseUntrusted(): Promise<undefined> {
+  const choice = await vscode.window.showWarningMessage(
+    'Cilium Custom: this workspace is not trusted, so the extension will not run make, bpftool or ssh for it.',
+    'Manage Workspace Trust',
+  );
+  if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+  return undefined;
+}

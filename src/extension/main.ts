@@ -1,0 +1,21 @@
+// Entry point: builds the context object and lets each feature register itself with it.
+import * as vscode from 'vscode';
+import { registerTaskProvider } from './build/taskProvider';
+import { registerCommands } from './commands';
+import { CiliumCustomContext } from './context';
+
+let current: CiliumCustomContext | undefined;
+
+export function activate(extension: vscode.ExtensionContext): void {
+  const ctx = new CiliumCustomContext(extension);
+  extension.subscriptions.push(ctx);
+  registerCommands(ctx);
+  registerTaskProvider(ctx);
+  ctx.log.info(`activated (bundled SDK: ${ctx.bundledSdkDir})`);
+  current = ctx;
+}
+
+export function deactivate(): void {
+  current?.dispose();
+  current = undefined;
+}
