@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  make clang llvm bpftool libbpf-dev        # build and verify
+  make clang llvm bpftool libbpf-dev g++ python3  # build and verify; node-gyp for the VS Code server
   iproute2 openssh-server openssh-client sudo  # sandbox endpoints and SSH targets
   clangd                                     # compile_commands.json check
   chromium ripgrep                           # VS Code host tests

@@ -1,0 +1,37 @@
+// Creates the throwaway workspace the VS Code host tests open: test/fixtures/vscode-workspace, plus the repository's
+// bundled SDK (bpf/Makefile, bpf/bpf_custom.c, bpf/include) copied into its bpf/custom/ so that it looks like a
+// Cilium tree's bpf/custom folder. Builds in the tests then never dirty the repository.
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'vscode-workspace');
+/** Where the run configuration goes inside the workspace; test/vscode/index.ts reads it (RUN_CONFIG_FILE). */
+export const RUN_CONFIG_FILE = path.join('.vscode', 'cilium-custom-test-run.json');
+
+const SDK_ENTRIES = ['Makefile', 'bpf_custom.c', 'include'];
+const skipBuildOutputs = (source) => !/\.(o|ll)$/.test(source);
+
+/**
+ * Fills `dir` (created if needed) with the fixture workspace and returns it.
+ * @param {string} dir
+ * @param {object} [runConfig] the RunConfig of test/vscode/index.ts, written to .vscode/cilium-custom-test-run.json
+ */
+export function createFixtureWorkspace(dir, runConfig) {
+  mkdirSync(dir, { recursive: true });
+  cpSync(fixtureDir, dir, { recursive: true, filter: skipBuildOutputs });
+  const custom = path.join(dir, 'bpf', 'custom');
+  mkdirSync(custom, { recursive: true });
+  for (const entry of SDK_ENTRIES) {
+    const source = path.join(repoRoot, 'bpf', entry);
+    if (!existsSync(source)) throw new Error(`the bundled SDK has no ${path.relative(repoRoot, source)}`);
+    // The fixture's own files win over the SDK's.
+    cpSync(source, path.join(custom, entry), { recursive: true, force: false, filter: skipBuildOutputs });
+  }
+  if (runConfig) {
+    mkdirSync(path.join(dir, '.vscode'), { recursive: true });
+    writeFileSync(path.join(dir, RUN_CONFIG_FILE), JSON.stringify(runConfig, null, 2) + '\n');
+  }
+  return dir;
+}

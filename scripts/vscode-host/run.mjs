@@ -1,0 +1,412 @@
+// `npm run test:vscode`: runs test/vscode's suites in a real VS Code host without downloading VS Code.
+//
+// The VS Code server from the `code-server` devDependency (prepared once by prepare.mjs) serves the workbench on a
+// free 127.0.0.1 port; headless Chromium (Debian's, driven by playwright-core) opens it with the extension under
+// development and out/test/vscode/index.js as the tests module. The tests module writes its results to a file
+// named in the workspace's run configuration; this script waits for it, takes a screenshot of the workbench,
+// prints the results and always shuts the server and the browser down.
+//
+// Usage: node scripts/vscode-host/run.mjs [--build] [--grep REGEX] [--timeout SECONDS] [--show FILE] [--keep]
+//   --build    run `npm run build` and `tsc -p .` first (otherwise dist/ and out/ must be built already)
+//   --grep     only tests whose full title matches REGEX
+//   --timeout  give up waiting for results after SECONDS (default 600, or $CILIUM_CUSTOM_VSCODE_TIMEOUT)
+//   --show     workspace-relative file to show in an editor for the screenshot (default bpf/custom/broken.h)
+//   --keep     keep the temporary directory (workspace, user data, logs) and print its path
+// Environment: CHROMIUM_PATH (default /usr/bin/chromium).
+// Outputs: test-results/vscode-results.json, test-results/vscode-workbench.png, test-results/vscode-host/*.log.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createFixtureWorkspace } from './fixture.mjs';
+import { prepareVscodeServer, repoRoot } from './prepare.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    build: { type: 'boolean', default: false },
+    grep: { type: 'string' },
+    timeout: { type: 'string', default: process.env.CILIUM_CUSTOM_VSCODE_TIMEOUT ?? '600' },
+    show: { type: 'string', default: 'bpf/custom/broken.h' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const timeoutMs = Number(args.timeout) * 1000;
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+const resultsDir = path.join(repoRoot, 'test-results');
+const logDir = path.join(resultsDir, 'vscode-host');
+const screenshotFile = path.join(resultsDir, 'vscode-workbench.png');
+const resultsCopy = path.join(resultsDir, 'vscode-results.json');
+const extensionMain = path.join(repoRoot, 'dist', 'extension.js');
+const testsModule = path.join(repoRoot, 'out', 'test', 'vscode', 'index.js');
+
+class HarnessError extends Error {}
+
+/** Everything that has to be undone, in reverse order, however the run ends. */
+const cleanups = [];
+let cleaning;
+function shutdown() {
+  cleaning ??= (async () => {
+    for (const step of cleanups.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        console.error(`vscode-host: cleanup: ${error instanceof Error ? error.message : error}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    console.error(`\nvscode-host: ${signal}: shutting down`);
+    shutdown().finally(() => process.exit(128 + (os.constants.signals[signal] ?? 1)));
+  });
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  console.error(`\nvscode-host: FAILED: ${error instanceof HarnessError ? error.message : error?.stack ?? error}`);
+  process.exitCode = 2;
+} finally {
+  await shutdown();
+}
+
+async function main() {
+  const started = Date.now();
+  if (args.build) {
+    step('npm', ['run', '--silent', 'build']);
+    step(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', repoRoot]);
+  }
+  checkBuilt();
+  const host = await prepareVscodeServer();
+
+  mkdirSync(logDir, { recursive: true });
+  rmSync(screenshotFile, { force: true });
+  rmSync(resultsCopy, { force: true });
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'cilium-custom-vscode-'));
+  cleanups.push(() => (args.keep ? console.log(`vscode-host: kept ${tmp}`) : rmSync(tmp, { recursive: true, force: true })));
+  const dataDir = path.join(tmp, 'data');
+  const extensionsDir = path.join(tmp, 'extensions');
+  const workspace = path.join(tmp, 'workspace');
+  const resultsFile = path.join(tmp, 'results.json');
+  const ackFile = path.join(tmp, 'screenshot.done');
+  mkdirSync(dataDir);
+  mkdirSync(extensionsDir);
+  createFixtureWorkspace(workspace, {
+    resultsFile,
+    ...(args.grep ? { grep: args.grep } : {}),
+    screenshot: { ackFile, openFile: args.show, showProblems: true, timeoutMs: 60_000 },
+  });
+  // The logs of the server and its extension host are kept under test-results/ for a failed CI run.
+  cleanups.push(() => {
+    const logs = path.join(dataDir, 'logs');
+    if (existsSync(logs)) cpSync(logs, path.join(logDir, 'logs'), { recursive: true });
+  });
+  rmSync(path.join(logDir, 'logs'), { recursive: true, force: true });
+
+  const port = await freePort();
+  const serverLog = path.join(logDir, 'server.log');
+  const server = startServer(host.serverMain, port, { dataDir, extensionsDir, logFile: serverLog, resultsFile });
+  cleanups.push(() => stopProcessTree(server, 'VS Code server'));
+  await waitForServer(port, server, serverLog);
+
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    // This script's own handlers close the browser after the server; see shutdown().
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+  });
+  cleanups.push(() => withTimeout(browser.close(), 10_000, 'closing the browser'));
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  // Nothing but the local server: a stray request elsewhere fails at once instead of waiting for DNS.
+  await page.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort('blockedbyclient'));
+  const consoleLog = path.join(logDir, 'browser-console.log');
+  const consoleStream = createWriteStream(consoleLog);
+  cleanups.push(() => new Promise((resolve) => consoleStream.end(resolve)));
+  page.on('console', (message) => consoleStream.write(`[${message.type()}] ${message.text()}\n`));
+  page.on('pageerror', (error) => consoleStream.write(`[pageerror] ${error.stack ?? error.message}\n`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) consoleStream.write(`[http ${response.status()}] ${response.url()}\n`);
+  });
+  page.on('requestfailed', (request) => consoleStream.write(`[request failed] ${request.url()}: ${request.failure()?.errorText}\n`));
+  let crashed = false;
+  page.on('crash', () => (crashed = true));
+
+  const remote = (file) => `vscode-remote://127.0.0.1:${port}${pathToFileURL(file).pathname}`;
+  const payload = [
+    ['extensionDevelopmentPath', remote(repoRoot)],
+    ['extensionTestsPath', remote(testsModule)],
+  ];
+  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  console.log(`vscode-host: VS Code ${host.vscodeVersion} server on 127.0.0.1:${port}, workspace ${workspace}`);
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+
+  const results = await waitForResults(resultsFile, {
+    isAlive: () => {
+      if (server.exitCode !== null || server.signalCode !== null) return `the VS Code server exited (${server.exitCode ?? server.signalCode})`;
+      if (crashed) return 'the browser page crashed';
+      return undefined;
+    },
+    describeTimeout: () =>
+      `no results from the tests module after ${timeoutMs / 1000} s (is ${path.relative(repoRoot, testsModule)} loadable? ` +
+      `did a suite hang?)\n--- ${path.relative(repoRoot, serverLog)} (tail) ---\n${tail(serverLog, 30)}\n` +
+      `--- extension host log (tail) ---\n${tail(findExtensionHostLog(dataDir), 30)}\n` +
+      `--- ${path.relative(repoRoot, consoleLog)} (tail) ---\n${tail(consoleLog, 15)}`,
+  });
+  copyFileSync(resultsFile, resultsCopy);
+
+  await takeScreenshot(page, args.show);
+  writeFileSync(ackFile, 'done\n');
+
+  return report(results, Date.now() - started);
+}
+
+function step(command, argv) {
+  const result = spawnSync(command, argv, { cwd: repoRoot, stdio: 'inherit' });
+  if (result.status !== 0) throw new HarnessError(`${command} ${argv.join(' ')} failed`);
+}
+
+function checkBuilt() {
+  const missing = [extensionMain, testsModule].filter((file) => !existsSync(file));
+  if (missing.length) {
+    throw new HarnessError(
+      `missing ${missing.map((f) => path.relative(repoRoot, f)).join(' and ')}: run \`npm run build && npx tsc -p .\` first (or pass --build)`,
+    );
+  }
+  const stale = (output, ...sourceDirs) => {
+    const built = statSync(output).mtimeMs;
+    return sourceDirs.some((dir) => newestMtime(path.join(repoRoot, dir)) > built);
+  };
+  if (stale(extensionMain, 'src')) console.warn('vscode-host: warning: dist/extension.js is older than src/ (npm run build?)');
+  if (stale(testsModule, 'test/vscode')) console.warn('vscode-host: warning: out/test/vscode is older than test/vscode/ (npx tsc -p .?)');
+}
+
+function newestMtime(dir) {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function startServer(serverMain, port, { dataDir, extensionsDir, logFile, resultsFile }) {
+  const log = createWriteStream(logFile);
+  const argv = [
+    serverMain,
+    '--host', '127.0.0.1',
+    '--port', String(port),
+    '--without-connection-token',
+    '--accept-server-license-terms',
+    '--user-data-dir', dataDir,
+    '--server-data-dir', dataDir,
+    '--extensions-dir', extensionsDir,
+    '--disable-workspace-trust',
+    '--disable-telemetry',
+    '--force-disable-user-env',
+  ];
+  // Own process group, so that the server and everything it starts can be signalled together.
+  const child = spawn(process.execPath, argv, {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // The results path also goes through the workspace's run configuration; this is a second channel.
+    // EXTENSIONS_GALLERY: code-server's hook for product.json's gallery; an empty one turns the Marketplace off, so
+    // neither the server nor the workbench tries to reach open-vsx.org (this machine reaches no such host).
+    env: { ...process.env, CILIUM_CUSTOM_TEST_RESULTS: resultsFile, EXTENSIONS_GALLERY: '{}' },
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  return child;
+}
+
+async function waitForServer(port, server, serverLog) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      throw new HarnessError(`the VS Code server exited during startup:\n${tail(serverLog, 30)}`);
+    }
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/version`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new HarnessError(`the VS Code server did not answer within 60 s:\n${tail(serverLog, 30)}`);
+    await delay(200);
+  }
+}
+
+async function waitForResults(file, { isAlive, describeTimeout }) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (existsSync(file)) {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8'));
+      } catch {
+        // Still being written.
+      }
+    }
+    const dead = isAlive();
+    if (dead) throw new HarnessError(`${dead} before the tests finished\n${describeTimeout()}`);
+    if (Date.now() > deadline) throw new HarnessError(describeTimeout());
+    await delay(250);
+  }
+}
+
+async function takeScreenshot(page, shownFile) {
+  // The tests module has opened the file and the Problems panel; wait until the browser has rendered them.
+  const settle = async (selector) => page.locator(selector).first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
+  if (shownFile) await settle(`.tabs-container .tab[aria-label*="${path.basename(shownFile)}"]`);
+  await settle('.markers-panel');
+  try {
+    await page.screenshot({ path: screenshotFile });
+    console.log(`vscode-host: screenshot ${path.relative(process.cwd(), screenshotFile)}`);
+  } catch (error) {
+    console.error(`vscode-host: warning: no screenshot: ${error instanceof Error ? error.message : error}`);
+  }
+}
+
+function report(results, elapsedMs) {
+  console.log('');
+  const failures = [];
+  for (const test of results.tests) {
+    const time = typeof test.durationMs === 'number' && test.durationMs >= 100 ? ` (${test.durationMs} ms)` : '';
+    if (test.state === 'passed') console.log(`  ✓ ${test.fullTitle}${time}`);
+    else if (test.state === 'pending') console.log(`  - ${test.fullTitle} (pending)`);
+    else {
+      failures.push(test);
+      console.log(`  ✗ ${test.fullTitle}`);
+      console.log(indent(test.error ?? '(no message)', 6));
+    }
+  }
+  if (failures.length) {
+    console.log('\nFailures:');
+    failures.forEach((test, i) => {
+      console.log(`\n  ${i + 1}) ${test.fullTitle}`);
+      console.log(indent(test.stack ?? test.error ?? '(no message)', 6));
+    });
+  }
+  for (const warning of results.warnings ?? []) console.log(`vscode-host: warning: ${warning}`);
+  console.log(`\nvscode-host: VS Code ${results.host?.vscodeVersion} (${results.host?.appHost}), ${(elapsedMs / 1000).toFixed(1)} s; results in ${path.relative(process.cwd(), resultsCopy)}`);
+  if (results.tests.length === 0) console.log('vscode-host: no tests ran');
+  const skipped = results.pending > 0 ? `, ${results.pending} skipped` : '';
+  console.log(`${results.passed} passed, ${results.failed} failed${skipped}`);
+  return results.failed > 0 || results.tests.length === 0 ? 1 : 0;
+}
+
+/** SIGTERM to the server's process group and every descendant (some live in their own sessions), then SIGKILL. */
+async function stopProcessTree(child, name) {
+  if (child.pid === undefined) return;
+  const pids = [child.pid, ...descendants(child.pid)];
+  const signalAll = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // The group is gone.
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+  signalAll('SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (pids.some(alive) && Date.now() < deadline) await delay(100);
+  const left = pids.filter(alive);
+  if (left.length) {
+    console.error(`vscode-host: ${name}: ${left.length} process(es) ignored SIGTERM, sending SIGKILL`);
+    signalAll('SIGKILL');
+  }
+}
+
+/** Pids of all descendants of `root`, from /proc (Linux). */
+function descendants(root) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/PID/stat is the parent pid; the command name (field 2) may contain spaces and ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  const found = [];
+  const queue = [root];
+  while (queue.length) {
+    for (const pid of children.get(queue.shift()) ?? []) {
+      found.push(pid);
+      queue.push(pid);
+    }
+  }
+  return found;
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    // A zombie is dead for our purposes.
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+function findExtensionHostLog(dataDir) {
+  const logs = path.join(dataDir, 'logs');
+  if (!existsSync(logs)) return undefined;
+  const candidates = readdirSync(logs, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('remoteexthost.log'));
+  return candidates.length ? path.join(logs, candidates.sort().at(-1)) : undefined;
+}
+
+function tail(file, lines) {
+  if (!file || !existsSync(file)) return '(none)';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+function indent(text, spaces) {
+  return String(text)
+    .split('\n')
+    .map((line) => ' '.repeat(spaces) + line)
+    .join('\n');
+}
+
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out ${what}`)), ms))),
+  ]);
+}
