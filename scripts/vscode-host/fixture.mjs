@@ -29,6 +29,8 @@ export function createFixtureWorkspace(dir, runConfig) {
     // The fixture's own files win over the SDK's.
     cpSync(source, path.join(custom, entry), { recursive: true, force: false, filter: skipBuildOutputs });
   }
+  // A plain folder with no Makefile: its headers build through the SDK bundled with the extension.
+  cpSync(path.join(repoRoot, 'bpf', 'examples'), path.join(dir, 'programs'), { recursive: true, filter: skipBuildOutputs });
   if (runConfig) {
     mkdirSync(path.join(dir, '.vscode'), { recursive: true });
     writeFileSync(path.join(dir, RUN_CONFIG_FILE), JSON.stringify(runConfig, null, 2) + '\n');

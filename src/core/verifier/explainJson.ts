@@ -1,0 +1,40 @@
+// The CLI's `explain --json` contract. The shape is fixed: add nothing here without versioning the CLI.
+import type { VerifierLog } from './model';
+import { hintFor } from './hints';
+
+export interface ExplainJson {
+  verdict: 'accepted' | 'rejected' | 'unknown';
+  error: { message: string; insn: number | null; file: string | null; line: number | null; hint: string } | null;
+  stats: {
+    insnsProcessed: number | null;
+    insnLimit: number | null;
+    totalStates: number | null;
+    peakStates: number | null;
+    stackDepth: string | null;
+  } | null;
+  truncated: boolean;
+}
+
+export function toExplainJson(log: VerifierLog): ExplainJson {
+  const e = log.error;
+  const s = log.stats;
+  let error: ExplainJson['error'] = null;
+  if (e) {
+    const hint = hintFor(e.message, e.context);
+    error = { message: e.message, insn: e.insn, file: e.file, line: e.line, hint: `${hint.summary} ${hint.fix}` };
+  }
+  return {
+    verdict: log.verdict,
+    error,
+    stats: s
+      ? {
+          insnsProcessed: s.insnsProcessed,
+          insnLimit: s.insnLimit,
+          totalStates: s.totalStates,
+          peakStates: s.peakStates,
+          stackDepth: s.stackDepth,
+        }
+      : null,
+    truncated: log.truncated,
+  };
+}

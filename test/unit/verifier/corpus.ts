@@ -1,0 +1,71 @@
+// Locates the shared verifier-log corpus and reads its cases. Missing corpus is an error, never a silent pass.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface Sidecar {
+  load_succeeded: boolean;
+  final_error_line?: string | null;
+  failing_insn_idx?: number | null;
+  source_file?: string | null;
+  source_line?: number | null;
+  source_text?: string | null;
+  stats_line?: string | null;
+  truncated?: boolean;
+}
+
+export interface CorpusCase {
+  name: string;
+  logPath: string;
+  text: string;
+  sidecar: Sidecar;
+  /** The C source next to the log, when there is one. */
+  source: { name: string; content: string } | null;
+}
+
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = up;
+  }
+  return dir;
+}
+
+/** VERIFIER_LOG_CORPUS, else ../shared/verifier-logs next to the repository. */
+export function corpusDir(): string {
+  return process.env.VERIFIER_LOG_CORPUS ?? path.resolve(repoRoot(), '../shared/verifier-logs');
+}
+
+export function loadCorpus(): CorpusCase[] {
+  const dir = corpusDir();
+  if (!fs.existsSync(dir)) throw new Error(`verifier-log corpus not found at ${dir} (set VERIFIER_LOG_CORPUS)`);
+  const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+  if (logs.length === 0) throw new Error(`verifier-log corpus at ${dir} holds no *.log files`);
+  return logs.map((f) => {
+    const logPath = path.join(dir, f);
+    const base = f.slice(0, -'.log'.length);
+    const sidecarPath = path.join(dir, `${base}.json`);
+    if (!fs.existsSync(sidecarPath)) throw new Error(`corpus log ${f} has no ${base}.json sidecar`);
+    const cPath = path.join(dir, `${base}.c`);
+    return {
+      name: base,
+      logPath,
+      text: fs.readFileSync(logPath, 'utf8'),
+      sidecar: JSON.parse(fs.readFileSync(sidecarPath, 'utf8')) as Sidecar,
+      source: fs.existsSync(cPath) ? { name: `${base}.c`, content: fs.readFileSync(cPath, 'utf8') } : null,
+    };
+  });
+}
+
+/** Small deterministic PRNG (mulberry32) so randomised tests are reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
