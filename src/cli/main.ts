@@ -1,6 +1,7 @@
 // cilium-custom: the extension's engine as a command-line tool, for terminals and CI pipelines.
 import { runBuildCli } from './buildCli';
 import { UsageError } from './args';
+import { runExplainCli, runVerifyCli } from './verifyCli';
 
 const USAGE = `usage: cilium-custom <command> [options]
 
@@ -9,7 +10,17 @@ commands:
       Build a custom-program header through a bpf/custom-style Makefile
       (the header's own folder, --make-dir, or the bundled SDK).
 
-Exit codes: 0 success, 1 the job failed, 2 bad usage.`;
+  verify <header.h|object.o> [--target NAME | --ssh [user@]host[:port]] [--sudo]
+         [--bpftool PATH] [--bpffs DIR] [--identity FILE] [--ssh-option K=V]...
+         [--make-dir DIR] [--log FILE] [--errors-only] [--timeout SEC] [--json]
+      Build the header if its object is stale, load it with bpftool under temporary
+      pins (removed afterwards) and report the verifier's verdict on the source line.
+      --target reads targets from ~/.config/cilium-custom/targets.json (or --targets-file).
+  explain <logfile|-> [--source DIR] [--json]
+      Parse a verifier log from any kernel or loader and explain its error.
+
+Exit codes: 0 success (built, accepted, explained), 1 the job failed or the program
+was rejected, 2 bad usage.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -20,6 +31,10 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'build':
         return await runBuildCli(rest, abort.signal);
+      case 'verify':
+        return await runVerifyCli(rest, abort.signal);
+      case 'explain':
+        return await runExplainCli(rest);
       case undefined:
       case '-h':
       case '--help':

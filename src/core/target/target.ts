@@ -30,4 +30,9 @@ export interface Target {
   removeTempDir(dir: string): Promise<void>;
   /** Close any shared connection. */
   dispose(): Promise<void>;
+  /**
+   * Optional: a clear, target-aware message for a failed run (SSH connection or authentication failures, sudo
+   * wanting a password, remote timeouts), falling back to process.describeFailure.
+   */
+  describeFailure?(result: RunResult): string;
 }

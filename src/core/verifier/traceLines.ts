@@ -55,11 +55,14 @@ const NOISE: RegExp[] = [
   /^frame \d+: propagating /,
 ];
 
-/** Splits lines the kernel glued together: a message without its newline followed by the stats line
- * (6.18: `expected prog array map for tail callprocessed 4 insns ...`), and 4.14's state + next insn. */
+/** Splits lines the kernel glued together: a message without its newline followed by a stats line
+ * (6.18: `expected prog array map for tail callprocessed 4 insns ...`, or `...tail callverification time 58 usec`
+ * at log level 4), and 4.14's state + next insn. */
 export function splitGlued(line: string): string[] | null {
   const p = line.indexOf('processed ', 1);
   if (p > 0 && /^processed \d+ insns?[ ,(]/.test(line.slice(p))) return [line.slice(0, p), line.slice(p)];
+  const v = line.indexOf('verification time ', 1);
+  if (v > 0 && /^verification time \d+ usec$/.test(line.slice(v))) return [line.slice(0, v), line.slice(v)];
   const c = line.charCodeAt(0);
   if (((c >= 48 && c <= 57) || c === 82 /* R */ || c === 102 /* f */) && (STATE_AT.test(line) || STATE_BARE.test(line))) {
     const m = / (\d+): \([0-9a-f]{2}\) /.exec(line);

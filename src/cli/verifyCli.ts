@@ -1,0 +1,108 @@
+// cilium-custom verify <header-or-object> and cilium-custom explain <logfile>
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { locateVerdict, type LocatedVerdict } from '../core/verify/locate';
+import { verifyHeaderOrObject } from '../core/verify/verifyHeader';
+import { VerifyProblem } from '../core/verify/verifyErrors';
+import { hintFor } from '../core/verifier/hints';
+import type { VerifierLog } from '../core/verifier/model';
+import { toExplainJson } from '../core/verifier/explainJson';
+import { VerifierLogParser } from '../core/verifier/parser';
+import { bundledSdkDir, parseCommandArgs, printJson, UsageError } from './args';
+import { TARGET_OPTIONS, targetFromFlags } from './targetArgs';
+
+export async function runVerifyCli(args: string[], signal: AbortSignal): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    ...TARGET_OPTIONS,
+    'make-dir': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    log: { type: 'string' },
+    'errors-only': { type: 'boolean', default: false },
+    timeout: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError('verify takes exactly one header or object file');
+  const target = targetFromFlags(values);
+  try {
+    const result = await verifyHeaderOrObject({
+      input: positionals[0],
+      target,
+      bundledSdkDir: bundledSdkDir(),
+      makeDirSetting: values['make-dir'],
+      logLevel: values['errors-only'] ? 'errors-only' : 'verbose',
+      logFile: values.log,
+      signal,
+      timeoutMs: values.timeout ? Number(values.timeout) * 1000 : undefined,
+    });
+    report(result.log, result.located, values.json);
+    if (result.leftovers.length) process.stderr.write(`cilium-custom: could not remove temporary pins: ${result.leftovers.join(', ')}\n`);
+    return result.log.verdict === 'accepted' ? 0 : 1;
+  } catch (error) {
+    if (!(error instanceof VerifyProblem)) throw error;
+    if (values.json) printJson({ verdict: 'unknown', error: { message: error.message, insn: null, file: null, line: null, hint: error.fix }, stats: null, truncated: false, problem: error.kind });
+    else process.stderr.write(`cilium-custom: ${error.full}\n`);
+    return 1;
+  } finally {
+    await target.dispose();
+  }
+}
+
+export async function runExplainCli(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    source: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1) throw new UsageError('explain takes exactly one log file (or - for standard input)');
+  const log = await parseLogFile(positionals[0]);
+  const located = values.source ? await locateInSourceDir(log, values.source) : null;
+  report(log, located, values.json);
+  return log.verdict === 'unknown' ? 1 : 0;
+}
+
+async function parseLogFile(file: string): Promise<VerifierLog> {
+  const parser = new VerifierLogParser();
+  const stream = file === '-' ? process.stdin : fs.createReadStream(file);
+  for await (const chunk of stream) parser.push(chunk as Buffer);
+  return parser.end();
+}
+
+/** With --source DIR, the log's base names are looked up among the sources in DIR. */
+async function locateInSourceDir(log: VerifierLog, dir: string): Promise<LocatedVerdict> {
+  const files = fs.readdirSync(dir).filter((f) => /\.(h|c)$/.test(f)).map((f) => path.resolve(dir, f));
+  const named = log.error?.file ? files.find((f) => path.basename(f) === path.basename(log.error!.file!)) : undefined;
+  const header = named ?? files[0] ?? path.resolve(dir, 'unknown.h');
+  return locateVerdict(log, { headerPath: header, otherFiles: files.filter((f) => f !== header) });
+}
+
+function report(log: VerifierLog, located: LocatedVerdict | null, json: boolean): void {
+  if (json) {
+    printJson(toExplainJson(log));
+    return;
+  }
+  const stats = log.stats;
+  if (log.verdict === 'accepted') {
+    process.stdout.write('accepted by the verifier\n');
+  } else if (log.error) {
+    const where = located?.error ? `${located.error.file}:${located.error.line}` : [log.error.file, log.error.line].filter((x) => x !== null).join(':');
+    const hint = hintFor(log.error.message, log.error.context);
+    process.stdout.write(`${where ? `${where}: ` : ''}error: ${log.error.message}\n`);
+    for (const line of log.error.context) process.stdout.write(`    ${line}\n`);
+    if (log.error.insn !== null) process.stdout.write(`  at instruction ${log.error.insn}${log.error.sourceText ? `: ${log.error.sourceText}` : ''}\n`);
+    process.stdout.write(`  why: ${hint.summary}\n  fix: ${hint.fix}\n`);
+    const pathLines = located?.path ?? [];
+    if (pathLines.length > 1) {
+      process.stdout.write('  path:\n');
+      for (const p of pathLines.slice(-10)) process.stdout.write(`    ${path.basename(p.file)}:${p.line}  ${p.text ?? ''}\n`);
+    }
+  } else {
+    process.stdout.write(`verdict: ${log.verdict} (no verifier error line found)\n`);
+  }
+  if (stats?.insnsProcessed != null) {
+    const limit = stats.insnLimit ?? 1_000_000;
+    process.stdout.write(
+      `  ${stats.insnsProcessed} of ${limit} instructions processed (${((100 * stats.insnsProcessed) / limit).toFixed(2)}%)` +
+        `${stats.stackDepth ? `, stack depth ${stats.stackDepth} of 512` : ''}` +
+        `${stats.peakStates != null ? `, peak states ${stats.peakStates}` : ''}\n`,
+    );
+  }
+  if (log.truncated) process.stdout.write('  (the log was truncated)\n');
+}

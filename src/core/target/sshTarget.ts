@@ -1,0 +1,508 @@
+// The Target for a node reached over SSH, through the system `ssh` binary so that ~/.ssh/config, agents, jump hosts
+// and known_hosts work as the user set them up. One multiplexed master connection per target carries every command.
+//
+// Every command is one string for the remote login shell, built by shellQuote() only:
+//
+//   LC_ALL=C LANG=C PATH=...; export ...; printf '%s%s\n' <marker> "$$" >&2; exec [sudo -n --] <argv...>
+//
+// The marker line tells us the remote PID (= process group: sshd starts the shell in a new session) before the
+// command replaces the shell, and is stripped from stderr. sshd does not signal a command when its client goes away,
+// so on timeout or cancellation that process group is killed explicitly over the master connection.
+import * as crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describeFailure as describeProcessFailure, runProcess, succeeded, type RunResult } from '../process';
+import { checkArgv, describeSshFailure, refusedResult } from './failures';
+import { shellQuote } from './shellQuote';
+import { checkDestination, checkPort } from './sshSpec';
+import type { Target, TargetRunOptions } from './target';
+
+export interface SshTargetConfig {
+  /** Shown in messages and the UI. */
+  name: string;
+  /** `[user@]host`, or a Host alias from ~/.ssh/config. */
+  destination: string;
+  port?: number;
+  identityFile?: string;
+  /** The ssh client; default `ssh`. */
+  sshPath?: string;
+  /** An ssh_config file instead of ~/.ssh/config (`-F`); `/dev/null` ignores the user's configuration. */
+  configFile?: string;
+  /** Extra `-o` values (`Key=value`), e.g. `ProxyJump=bastion`. They override this target's defaults
+   * (ServerAliveInterval, ...) but not BatchMode or the connection sharing options. */
+  extraOptions?: string[];
+  /** Prefix privileged runs with `sudo -n` on the remote side. */
+  sudo?: boolean;
+  bpftool?: string;
+  bpffsRoot?: string;
+  /** ssh's ConnectTimeout (TCP connect and SSH banner exchange), seconds; default 10. */
+  connectTimeoutSec?: number;
+  /** Default timeout of a remote command, when the caller gives none. */
+  commandTimeoutMs?: number;
+  /** How long the shared connection stays up when idle (ControlPersist), seconds; default 300. */
+  controlPersistSec?: number;
+}
+
+/** What SshTarget.run returns: the ssh run, plus what is known about the remote side. */
+export interface SshRunResult extends RunResult {
+  /** The argv run on the remote side (result.argv is the local ssh command line). */
+  remoteArgv?: readonly string[];
+  /** PID (and process group) of the remote command, once it started. */
+  remotePid?: number;
+  /** After a timeout or cancellation: whether the remote process group was killed. */
+  remoteKilled?: boolean;
+  /** 'connect' when the run failed while setting up the shared connection. */
+  phase?: 'connect' | 'command';
+  /** The timeout that expired, when timedOut. */
+  timeoutMs?: number;
+  /** The command had started, then the SSH connection went away (exit 255 with no master left). */
+  connectionLost?: boolean;
+}
+
+/** Linux refuses a single argument longer than this (MAX_ARG_STRLEN), both for our ssh and for the remote shell. */
+const MAX_REMOTE_COMMAND_BYTES = 128 * 1024 - 1;
+/** Appended (not prepended) to the remote PATH: non-interactive ssh sessions often lack the sbin directories. */
+const SBIN_PATH = '/usr/local/sbin:/usr/sbin:/sbin';
+const REMOTE_TEMP_TEMPLATE = 'cilium-custom.XXXXXXXXXX';
+/** After a timeout or cancellation, how long the remote kill may take before the master connection is closed. */
+const BACKSTOP_MS = 10_000;
+
+export class SshTarget implements Target {
+  readonly name: string;
+  readonly isRemote = true;
+  readonly bpffsRoot: string;
+  readonly bpftool: string;
+  readonly destination: string;
+  private readonly config: SshTargetConfig;
+  private readonly ssh: string;
+  private readonly connectTimeoutSec: number;
+  private readonly marker = `__cilium_custom_pid_${crypto.randomBytes(6).toString('hex')}:`;
+  private readonly tempDirs = new Set<string>();
+  private controlDirPromise?: Promise<string>;
+  private controlDir?: string;
+  private master?: Promise<SshRunResult | undefined>;
+  private disposed = false;
+
+  /** Throws on an invalid configuration (bad destination, port or options). */
+  constructor(config: SshTargetConfig) {
+    const problem =
+      checkDestination(config.destination) ??
+      (config.port !== undefined ? checkPort(config.port) : undefined) ??
+      (config.extraOptions ?? []).map(checkOption).find((p) => p !== undefined);
+    if (problem) throw new Error(`SSH target ${JSON.stringify(config.name)}: ${problem}`);
+    this.config = { ...config, extraOptions: [...(config.extraOptions ?? [])] };
+    this.name = config.name;
+    this.destination = config.destination;
+    this.ssh = config.sshPath ?? 'ssh';
+    this.bpftool = config.bpftool ?? 'bpftool';
+    this.bpffsRoot = config.bpffsRoot ?? '/sys/fs/bpf';
+    const timeout = config.connectTimeoutSec ?? 10;
+    this.connectTimeoutSec = Number.isFinite(timeout) && timeout >= 1 ? Math.ceil(timeout) : 10;
+  }
+
+  /** The private directory holding the control socket, once the first command has run. */
+  get controlDirectory(): string | undefined {
+    return this.controlDir;
+  }
+
+  /** The control socket of the shared connection, once the first command has run. */
+  get controlSocket(): string | undefined {
+    return this.controlDir ? path.join(this.controlDir, 'mux') : undefined;
+  }
+
+  /** The remote command string for `argv` (exposed for tests and logs). */
+  remoteCommand(argv: readonly string[], privileged = false): string {
+    const command = privileged && this.config.sudo ? ['sudo', '-n', '--', ...argv] : [...argv];
+    return (
+      `LC_ALL=C LANG=C PATH="\${PATH:-/usr/bin:/bin}:${SBIN_PATH}"; export LC_ALL LANG PATH; ` +
+      // The marker is made of characters that need no quoting.
+      `printf '%s%s\\n' ${this.marker} "$$" >&2; ` +
+      `exec ${shellQuote(command)}`
+    );
+  }
+
+  async run(argv: readonly string[], options: TargetRunOptions = {}): Promise<SshRunResult> {
+    const problem = this.disposed ? `target ${this.name} has been disposed` : checkArgv(argv);
+    if (problem) return refusedResult(argv, 'EINVAL', `cannot run ${JSON.stringify(argv[0] ?? '')} on ${this.name}: ${problem}`);
+    const remote = this.remoteCommand(argv, options.privileged);
+    if (Buffer.byteLength(remote) > MAX_REMOTE_COMMAND_BYTES) {
+      return refusedResult(
+        argv,
+        'EINVAL',
+        `cannot run ${JSON.stringify(argv[0])} on ${this.name}: the quoted command is ${Buffer.byteLength(remote)} bytes, ` +
+          `more than the ${MAX_REMOTE_COMMAND_BYTES} one argument may hold; pass large data with input or upload()`,
+      );
+    }
+
+    const connected = await this.connect(options.signal);
+    if (connected) return { ...connected, remoteArgv: argv };
+
+    if (options.signal?.aborted) return { ...this.cancelledWhileConnecting(), remoteArgv: argv, phase: 'command' };
+
+    // Timeout and cancellation are handled here, not by runProcess alone: a multiplexed ssh client hands its
+    // stdout/stderr to the master, so killing the client does not end the run. Killing the remote process group
+    // does (its channel closes, the master lets go of the pipes).
+    const privileged = options.privileged ?? false;
+    const timeoutMs = options.timeoutMs ?? this.config.commandTimeoutMs;
+    const internal = new AbortController();
+    let timedOut = false;
+    let cancelled = false;
+    let killing: Promise<boolean> | undefined;
+    let backstop: NodeJS.Timeout | undefined;
+    const filter = new MarkerFilter(this.marker, options.onStderr);
+    filter.onPid = (pid) => {
+      if ((timedOut || cancelled) && !killing) killing = this.killRemote(pid, privileged);
+    };
+    const stop = (why: 'timeout' | 'cancel') => {
+      if (timedOut || cancelled) return;
+      if (why === 'timeout') timedOut = true;
+      else cancelled = true;
+      internal.abort();
+      if (filter.pid !== undefined) killing = this.killRemote(filter.pid, privileged);
+      // Last resort when the remote side cannot be reached or killed: closing the master releases the pipes.
+      backstop = setTimeout(() => void this.closeMaster(), BACKSTOP_MS);
+    };
+    const onAbort = () => stop('cancel');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = timeoutMs !== undefined ? setTimeout(() => stop('timeout'), timeoutMs) : undefined;
+
+    let result: RunResult;
+    try {
+      result = await runProcess(this.sshArgv(['-o', 'ControlMaster=auto', '-o', `ControlPersist=${this.persistSec}`], remote), {
+        signal: internal.signal,
+        input: options.input,
+        onStdout: options.onStdout,
+        onStderr: (chunk) => filter.push(chunk),
+      });
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+      if (backstop) clearTimeout(backstop);
+    }
+    filter.end();
+    const stripped = stripMarker(result.stderr, this.marker);
+    const output: SshRunResult = {
+      ...result,
+      stderr: stripped.text,
+      cancelled,
+      timedOut,
+      remoteArgv: argv,
+      phase: 'command',
+      ...(timedOut && timeoutMs !== undefined ? { timeoutMs } : {}),
+    };
+    const pid = stripped.pid ?? filter.pid;
+    if (pid !== undefined) output.remotePid = pid;
+    if (timedOut || cancelled) {
+      if (!killing && pid !== undefined) killing = this.killRemote(pid, privileged);
+      output.remoteKilled = killing ? await killing : false;
+    } else if (result.exitCode === 255 && pid !== undefined) {
+      // 255 from a command that had started: its own exit code, or the connection died under it. A dead master tells.
+      const check = await runProcess(this.sshArgv(['-O', 'check']), { timeoutMs: 5000 });
+      if (!succeeded(check)) {
+        output.connectionLost = true;
+        this.master = undefined;
+      }
+    }
+    return output;
+  }
+
+  /** `mktemp -d` on the remote side: a fresh directory only the remote user can enter. Throws on failure. */
+  async makeTempDir(signal?: AbortSignal): Promise<string> {
+    const result = await this.run(['mktemp', '-d', '-t', REMOTE_TEMP_TEMPLATE], { signal, timeoutMs: this.shortTimeoutMs });
+    if (!succeeded(result)) throw new Error(`could not create a temporary directory on ${this.name}: ${this.describeFailure(result)}`);
+    const dir = result.stdout.replace(/\n$/, '');
+    if (!dir.startsWith('/') || dir.includes('\n')) throw new Error(`mktemp on ${this.name} printed ${JSON.stringify(result.stdout)}`);
+    this.tempDirs.add(dir);
+    return dir;
+  }
+
+  /** Streams the file over the shared connection into `remoteDir`, under its own base name. Throws on failure. */
+  async upload(localPath: string, remoteDir: string, signal?: AbortSignal): Promise<string> {
+    const data = await fs.readFile(localPath);
+    const remotePath = path.posix.join(remoteDir, path.basename(localPath));
+    const result = await this.run(['sh', '-c', 'cat > "$1"', 'sh', remotePath], {
+      input: data,
+      signal,
+      timeoutMs: this.config.commandTimeoutMs,
+    });
+    if (!succeeded(result)) {
+      throw new Error(`could not upload ${localPath} to ${this.name}:${remotePath}: ${this.describeFailure(result)}`);
+    }
+    return remotePath;
+  }
+
+  /** `rm -rf -- DIR` for directories made by makeTempDir (retried with sudo when configured). Never throws. */
+  async removeTempDir(dir: string): Promise<void> {
+    if (!this.tempDirs.has(dir)) return;
+    this.tempDirs.delete(dir);
+    const result = await this.run(['rm', '-rf', '--', dir], { timeoutMs: this.shortTimeoutMs });
+    if (!succeeded(result) && this.config.sudo && result.phase === 'command') {
+      await this.run(['rm', '-rf', '--', dir], { privileged: true, timeoutMs: this.shortTimeoutMs });
+    }
+  }
+
+  /** Removes leftover temporary directories, closes the shared connection (`ssh -O exit`) and its private directory. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    if (this.master) await Promise.all([...this.tempDirs].map((dir) => this.removeTempDir(dir)));
+    this.disposed = true;
+    const dir = this.controlDir ?? (this.controlDirPromise ? await this.controlDirPromise.catch(() => undefined) : undefined);
+    if (!dir) return;
+    if (this.master) await this.master;
+    await this.closeMaster();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+
+  /** `ssh -O exit`, then makes sure the master process is gone. The next run (if any) connects anew. */
+  private async closeMaster(): Promise<void> {
+    if (!this.controlDir) return;
+    this.master = undefined;
+    const check = await runProcess(this.sshArgv(['-O', 'check']), { timeoutMs: 5000 });
+    const pid = Number(/pid=([0-9]+)/.exec(check.stderr)?.[1] ?? NaN);
+    if (succeeded(check)) await runProcess(this.sshArgv(['-O', 'exit']), { timeoutMs: 5000 });
+    if (Number.isInteger(pid) && !(await waitForExit(pid, 3000))) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  /** A clear message for a failed run: SSH and sudo failures first, then timeouts, then the exit code. */
+  describeFailure(result: RunResult): string {
+    const ssh = describeSshFailure(result);
+    if (ssh) return ssh;
+    const extra = result as SshRunResult;
+    const program = extra.remoteArgv?.[0] ?? result.argv[0];
+    if (extra.phase === 'connect' && result.timedOut) {
+      return `SSH connection to ${this.where} did not complete within ${Math.round(result.durationMs / 1000)} s`;
+    }
+    if (extra.phase !== 'command' || !extra.remoteArgv) return describeProcessFailure(result);
+    const killed =
+      extra.remoteKilled === true ? '; the remote process was killed' : extra.remotePid !== undefined ? '; the remote process may still run' : '';
+    if (result.timedOut) {
+      const seconds = (extra.timeoutMs ?? result.durationMs) / 1000;
+      return `${program} on ${this.name} timed out after ${Number(seconds.toFixed(1))} s${killed}`;
+    }
+    if (result.cancelled) return `${program} on ${this.name} was cancelled${killed}`;
+    if (result.signal) return `ssh running ${program} on ${this.name} was killed by ${result.signal}`;
+    if (result.exitCode === 127 && extra.remotePid !== undefined) return `${program} is not installed on ${this.name} (or not on its PATH)`;
+    return `${program} on ${this.name} exited with code ${result.exitCode}`;
+  }
+
+  private get persistSec(): number {
+    return this.config.controlPersistSec ?? 300;
+  }
+
+  private get shortTimeoutMs(): number {
+    return this.config.commandTimeoutMs ?? 30_000;
+  }
+
+  private get where(): string {
+    return this.config.port !== undefined ? `${this.destination} port ${this.config.port}` : this.destination;
+  }
+
+  /** ssh [common options] [extra] -- destination [remote command]. The `--` ends option parsing for good. */
+  private sshArgv(extra: readonly string[], remoteCommand?: string): string[] {
+    const dir = this.controlDir;
+    if (!dir) throw new Error('SshTarget: control directory not created yet');
+    const c = this.config;
+    return [
+      this.ssh,
+      // Ours, and not overridable: the first value given for an option wins.
+      '-o', 'BatchMode=yes',
+      '-o', `ControlPath=${path.join(dir, 'mux')}`,
+      '-o', `ConnectTimeout=${this.connectTimeoutSec}`,
+      ...(c.configFile !== undefined ? ['-F', c.configFile] : []),
+      ...(c.port !== undefined ? ['-p', String(c.port)] : []),
+      ...(c.identityFile !== undefined ? ['-i', c.identityFile] : []),
+      ...(c.extraOptions ?? []).flatMap((option) => ['-o', option]),
+      // Defaults the user's options above may override.
+      '-o', 'ServerAliveInterval=15',
+      '-o', 'ServerAliveCountMax=3',
+      '-o', 'ClearAllForwardings=yes',
+      '-T',
+      ...extra,
+      '--',
+      this.destination,
+      ...(remoteCommand !== undefined ? [remoteCommand] : []),
+    ];
+  }
+
+  private ensureControlDir(): Promise<string> {
+    this.controlDirPromise ??= (async () => {
+      // Unix socket paths are limited to 108 bytes: fall back to /tmp when TMPDIR is long.
+      const base = os.tmpdir().length <= 60 ? os.tmpdir() : '/tmp';
+      const dir = await fs.mkdtemp(path.join(base, 'ccp-ssh-'));
+      await fs.chmod(dir, 0o700);
+      this.controlDir = dir;
+      return dir;
+    })();
+    return this.controlDirPromise;
+  }
+
+  /**
+   * Makes sure the master connection is up. Returns undefined when it is, or the failed run. The connection is set
+   * up once, shared by concurrent callers; a caller's signal cancels only its own wait.
+   */
+  private async connect(signal?: AbortSignal): Promise<SshRunResult | undefined> {
+    try {
+      await this.ensureControlDir();
+    } catch (error) {
+      return refusedResult([this.ssh], 'EIO', `could not create a private directory for the SSH control socket: ${String(error)}`);
+    }
+    this.master ??= this.startMaster().then((result) => {
+      if (result) this.master = undefined; // Failed: the next run tries again.
+      return result;
+    });
+    const master = this.master;
+    if (!signal) return master;
+    if (signal.aborted) return this.cancelledWhileConnecting();
+    return new Promise((resolve) => {
+      const onAbort = () => resolve(this.cancelledWhileConnecting());
+      signal.addEventListener('abort', onAbort, { once: true });
+      void master.then((result) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      });
+    });
+  }
+
+  private cancelledWhileConnecting(): SshRunResult {
+    return {
+      argv: [this.ssh, '--', this.destination],
+      exitCode: null,
+      signal: null,
+      stdout: '',
+      stderr: '',
+      durationMs: 0,
+      cancelled: true,
+      timedOut: false,
+      phase: 'connect',
+    };
+  }
+
+  /** `ssh -f -N` as master: it returns once logged in, leaving a daemonized master behind the control socket. */
+  private async startMaster(): Promise<SshRunResult | undefined> {
+    const socket = this.controlSocket as string;
+    // A socket left by an earlier master (that died, or an `auto` command made) is reused when alive, else removed:
+    // ControlMaster=yes on an existing path would silently fall back to an unshared connection.
+    const check = await runProcess(this.sshArgv(['-O', 'check']), { timeoutMs: 5000 });
+    if (succeeded(check)) return undefined;
+    await fs.rm(socket, { force: true });
+    const result = await runProcess(
+      this.sshArgv(['-o', 'ControlMaster=yes', '-o', `ControlPersist=${this.persistSec}`, '-N', '-f']),
+      // ConnectTimeout covers the TCP connect and the banner; key exchange and login get some more time.
+      { timeoutMs: (this.connectTimeoutSec + 20) * 1000 },
+    );
+    return succeeded(result) ? undefined : { ...result, phase: 'connect' };
+  }
+
+  /** Kills the remote command's process group (TERM, then KILL after 3 s). True when it is gone. */
+  private async killRemote(pid: number, privileged: boolean): Promise<boolean> {
+    const script =
+      'kill -TERM "-$1" 2>/dev/null || exit 0; n=0; ' +
+      'while kill -0 "-$1" 2>/dev/null; do n=$((n+1)); ' +
+      'if [ "$n" -gt 30 ]; then kill -KILL "-$1" 2>/dev/null; exit 0; fi; sleep 0.1; done';
+    const argv = ['sh', '-c', script, 'sh', String(pid)];
+    const result = await runProcess(
+      this.sshArgv(['-o', 'ControlMaster=auto', '-o', `ControlPersist=${this.persistSec}`], this.remoteCommand(argv, privileged)),
+      { timeoutMs: 15_000 },
+    );
+    return succeeded(result);
+  }
+}
+
+/** Why an `-o` value is unusable, or undefined. */
+function checkOption(option: string): string | undefined {
+  if (/[\x00-\x1f\x7f]/.test(option)) return `SSH option ${JSON.stringify(option)} contains control characters`;
+  if (option.trim().length === 0 || option.startsWith('-')) return `SSH option ${JSON.stringify(option)} is not of the form Key=value`;
+  return undefined;
+}
+
+/** Strips the marker line (`<marker><pid>`) from a whole stderr text. */
+export function stripMarker(text: string, marker: string): { text: string; pid?: number } {
+  const filter = new MarkerFilter(marker);
+  let out = '';
+  filter.sink = (chunk) => (out += chunk);
+  filter.push(text);
+  filter.end();
+  return filter.pid !== undefined ? { text: out, pid: filter.pid } : { text: out };
+}
+
+/** Streams stderr through, holding back only whole lines until the marker line has been seen and dropped. */
+export class MarkerFilter {
+  pid?: number;
+  /** Called once, when the marker line arrives. */
+  onPid?: (pid: number) => void;
+  private pending = '';
+  private found = false;
+
+  constructor(
+    private readonly marker: string,
+    public sink?: (chunk: string) => void,
+  ) {}
+
+  push(chunk: string): void {
+    if (this.found) {
+      this.emit(chunk);
+      return;
+    }
+    this.pending += chunk;
+    let out = '';
+    let newline: number;
+    while (!this.found && (newline = this.pending.indexOf('\n')) >= 0) {
+      const line = this.pending.slice(0, newline);
+      this.pending = this.pending.slice(newline + 1);
+      const match = line.startsWith(this.marker) ? /^([0-9]+)$/.exec(line.slice(this.marker.length)) : null;
+      if (match) {
+        this.pid = Number(match[1]);
+        this.found = true;
+        this.onPid?.(this.pid);
+      } else {
+        out += `${line}\n`;
+      }
+    }
+    if (this.found) {
+      out += this.pending;
+      this.pending = '';
+    }
+    this.emit(out);
+  }
+
+  end(): void {
+    this.emit(this.pending);
+    this.pending = '';
+  }
+
+  private emit(text: string): void {
+    if (text.length > 0) this.sink?.(text);
+  }
+}
+
+/** Waits until a local process has exited (a zombie counts as exited). */
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isRunning(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return true;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
