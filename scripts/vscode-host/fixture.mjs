@@ -31,6 +31,11 @@ export function createFixtureWorkspace(dir, runConfig) {
   }
   // A plain folder with no Makefile: its headers build through the SDK bundled with the extension.
   cpSync(path.join(repoRoot, 'bpf', 'examples'), path.join(dir, 'programs'), { recursive: true, filter: skipBuildOutputs });
+  // Headers the verifier rejects, each with its expected line in a comment at the top.
+  cpSync(path.join(repoRoot, 'test', 'fixtures', 'headers'), path.join(dir, 'faults'), {
+    recursive: true,
+    filter: (source) => skipBuildOutputs(source) && !/[/\\](slow|with space's dir)$/.test(source),
+  });
   if (runConfig) {
     mkdirSync(path.join(dir, '.vscode'), { recursive: true });
     writeFileSync(path.join(dir, RUN_CONFIG_FILE), JSON.stringify(runConfig, null, 2) + '\n');

@@ -1,6 +1,8 @@
 // cilium-custom verify <header-or-object> and cilium-custom explain <logfile>
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { BuildResult } from '../core/build/build';
+import { formatDiagnostic } from '../core/build/clangDiagnostics';
 import { locateVerdict, type LocatedVerdict } from '../core/verify/locate';
 import { verifyHeaderOrObject } from '../core/verify/verifyHeader';
 import { VerifyProblem } from '../core/verify/verifyErrors';
@@ -38,6 +40,8 @@ export async function runVerifyCli(args: string[], signal: AbortSignal): Promise
     return result.log.verdict === 'accepted' ? 0 : 1;
   } catch (error) {
     if (!(error instanceof VerifyProblem)) throw error;
+    const build = (error as { build?: BuildResult }).build;
+    if (build && !values.json) for (const d of build.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
     if (values.json) printJson({ verdict: 'unknown', error: { message: error.message, insn: null, file: null, line: null, hint: error.fix }, stats: null, truncated: false, problem: error.kind });
     else process.stderr.write(`cilium-custom: ${error.full}\n`);
     return 1;

@@ -2,6 +2,8 @@
 import * as vscode from 'vscode';
 import { buildCommand } from './build/buildCommand';
 import type { CiliumCustomContext } from './context';
+import { explainLogCommand } from './verify/explainCommand';
+import { showVerifierLogCommand, verifyCommand } from './verify/verifyCommand';
 
 type Handler = (ctx: CiliumCustomContext, ...args: unknown[]) => unknown;
 
@@ -14,6 +16,10 @@ interface CommandSpec {
 
 const COMMANDS: CommandSpec[] = [
   { id: 'ciliumCustom.build', handler: buildCommand, needsTrust: true },
+  { id: 'ciliumCustom.verify', handler: verifyCommand, needsTrust: true },
+  { id: 'ciliumCustom.selectTarget', handler: (ctx, name) => ctx.targets.select(typeof name === 'string' ? name : undefined), needsTrust: true },
+  { id: 'ciliumCustom.showVerifierLog', handler: showVerifierLogCommand, needsTrust: false },
+  { id: 'ciliumCustom.explainVerifierLog', handler: explainLogCommand, needsTrust: false },
   { id: 'ciliumCustom.showLog', handler: (ctx) => ctx.log.show(), needsTrust: false },
 ];
 

@@ -1,5 +1,7 @@
 // A typed view of the extension's settings. Every setting is read here, nowhere else.
 import * as vscode from 'vscode';
+import type { TargetSetting } from '../core/target/targetSettings';
+import type { VerifierLogLevel } from '../core/verify/verifyObject';
 
 const SECTION = 'ciliumCustom';
 
@@ -20,6 +22,35 @@ export class Config {
   get extraMakeVariables(): Record<string, string> {
     const value = this.raw.get<Record<string, unknown>>('build.extraMakeVariables', {});
     return Object.fromEntries(Object.entries(value ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  }
+
+  /** Entries are validated where they are used, so one bad entry cannot hide the others. */
+  get targets(): TargetSetting[] {
+    const value = this.raw.get<unknown[]>('targets', []);
+    return (Array.isArray(value) ? value : []).filter(
+      (entry): entry is TargetSetting => typeof entry === 'object' && entry !== null && typeof (entry as { name?: unknown }).name === 'string',
+    );
+  }
+
+  get localBpftool(): string {
+    return this.raw.get<string>('local.bpftoolPath', 'bpftool').trim() || 'bpftool';
+  }
+
+  get localSudo(): boolean {
+    return this.raw.get<boolean>('local.sudo', false);
+  }
+
+  get localBpffsRoot(): string {
+    return this.raw.get<string>('local.bpffsRoot', '/sys/fs/bpf').trim() || '/sys/fs/bpf';
+  }
+
+  get verifierLogLevel(): VerifierLogLevel {
+    return this.raw.get<string>('verify.logLevel', 'verbose') === 'errors-only' ? 'errors-only' : 'verbose';
+  }
+
+  get verifyTimeoutMs(): number {
+    const seconds = this.raw.get<number>('verify.timeoutSeconds', 300);
+    return Math.max(1, seconds) * 1000;
   }
 
   affects(event: vscode.ConfigurationChangeEvent): boolean {

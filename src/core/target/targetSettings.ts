@@ -65,3 +65,15 @@ function requireBoolean(entry: Record<string, unknown>, key: string): boolean | 
   if (typeof value !== 'boolean') throw new Error(`target field "${key}" must be true or false`);
   return value;
 }
+
+/** The CLI flags that select the same target (for tasks, which run the CLI). */
+export function cliFlagsForTarget(setting: TargetSetting): string[] {
+  const flags: string[] = [];
+  if (setting.host) flags.push('--ssh', setting.host);
+  if (setting.identityFile) flags.push('--identity', setting.identityFile);
+  for (const option of setting.sshOptions ?? []) flags.push('--ssh-option', option);
+  if (setting.sudo) flags.push('--sudo');
+  if (setting.bpftool) flags.push('--bpftool', setting.bpftool);
+  if (setting.bpffsRoot) flags.push('--bpffs', setting.bpffsRoot);
+  return flags;
+}

@@ -1,16 +1,18 @@
-// Tasks of type `cilium-custom`: one build task per custom-program header, run as a ProcessExecution (an argv,
-// never a shell string) with the clang problem matcher from package.json.
+// Tasks of type `cilium-custom`: a build and a verify task per custom-program header, each a ProcessExecution (an
+// argv, never a shell string) with a problem matcher from package.json. Verify tasks run the bundled CLI.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { planBuild } from '../../core/build/build';
 import { isCustomProgramSource } from '../../core/build/headers';
+import { cliFlagsForTarget } from '../../core/target/targetSettings';
 import type { CiliumCustomContext } from '../context';
 
 export const TASK_TYPE = 'cilium-custom';
-const PROBLEM_MATCHER = '$cilium-custom-clang';
+const BUILD_MATCHER = '$cilium-custom-clang';
+const VERIFIER_MATCHER = '$cilium-custom-verifier';
 
 interface CustomTaskDefinition extends vscode.TaskDefinition {
-  action: 'build';
+  action: 'build' | 'verify';
   header: string;
 }
 
@@ -19,13 +21,15 @@ export function registerTaskProvider(ctx: CiliumCustomContext): void {
     vscode.tasks.registerTaskProvider(TASK_TYPE, {
       provideTasks: async (token) => {
         const headers = await findCustomHeaders(token);
-        return headers.map((uri) => buildTask(ctx, { type: TASK_TYPE, action: 'build', header: uri.fsPath }, vscode.workspace.getWorkspaceFolder(uri)));
+        return headers.flatMap((uri) =>
+          (['build', 'verify'] as const).map((action) => makeTask(ctx, { type: TASK_TYPE, action, header: uri.fsPath }, vscode.workspace.getWorkspaceFolder(uri))),
+        );
       },
       resolveTask: (task) => {
         const definition = task.definition as CustomTaskDefinition;
-        if (definition.action !== 'build' || typeof definition.header !== 'string') return undefined;
+        if (!['build', 'verify'].includes(definition.action) || typeof definition.header !== 'string') return undefined;
         const folder = typeof task.scope === 'object' ? task.scope : undefined;
-        return buildTask(ctx, definition, folder);
+        return makeTask(ctx, definition, folder);
       },
     }),
   );
@@ -39,6 +43,25 @@ export async function findCustomHeaders(token?: vscode.CancellationToken): Promi
     if (isCustomProgramSource(Buffer.from(bytes).toString('utf8'))) headers.push(uri);
   }
   return headers.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+function makeTask(ctx: CiliumCustomContext, definition: CustomTaskDefinition, folder: vscode.WorkspaceFolder | undefined): vscode.Task {
+  return definition.action === 'verify' ? verifyTask(ctx, definition, folder) : buildTask(ctx, definition, folder);
+}
+
+function verifyTask(ctx: CiliumCustomContext, definition: CustomTaskDefinition, folder: vscode.WorkspaceFolder | undefined): vscode.Task {
+  const headerPath = path.resolve(folder?.uri.fsPath ?? '', definition.header);
+  const cli = path.join(ctx.extension.extensionPath, 'dist', 'cli.js');
+  const args = [cli, 'verify', headerPath, ...cliFlagsForTarget(ctx.targets.setting())];
+  if (ctx.config.makeDirectory) args.push('--make-dir', ctx.config.makeDirectory);
+  if (ctx.config.verifierLogLevel === 'errors-only') args.push('--errors-only');
+  // In desktop VS Code process.execPath is Electron; this makes it behave as plain Node.
+  const execution = new vscode.ProcessExecution(process.execPath, args, { env: { ELECTRON_RUN_AS_NODE: '1' } });
+  const name = `verify ${folder ? path.relative(folder.uri.fsPath, headerPath) : headerPath}`;
+  const task = new vscode.Task(definition, folder ?? vscode.TaskScope.Workspace, name, TASK_TYPE, execution, [BUILD_MATCHER, VERIFIER_MATCHER]);
+  task.group = vscode.TaskGroup.Test;
+  task.detail = `kernel verifier on ${ctx.targets.activeName}`;
+  return task;
 }
 
 function buildTask(ctx: CiliumCustomContext, definition: CustomTaskDefinition, folder: vscode.WorkspaceFolder | undefined): vscode.Task {
@@ -57,7 +80,7 @@ function buildTask(ctx: CiliumCustomContext, definition: CustomTaskDefinition, f
         // The script is constant; the message travels as an argument.
         new vscode.ProcessExecution('/bin/sh', ['-c', 'printf "%s\\n" "$1" >&2; exit 1', 'cilium-custom', plan.error])
       : new vscode.ProcessExecution(plan.invocation.argv[0], plan.invocation.argv.slice(1), { cwd: plan.invocation.cwd });
-  const task = new vscode.Task(definition, folder ?? vscode.TaskScope.Workspace, name, TASK_TYPE, execution, PROBLEM_MATCHER);
+  const task = new vscode.Task(definition, folder ?? vscode.TaskScope.Workspace, name, TASK_TYPE, execution, BUILD_MATCHER);
   task.group = vscode.TaskGroup.Build;
   task.detail = 'error' in plan ? plan.error : `make in ${plan.invocation.cwd}`;
   return task;

@@ -52,7 +52,7 @@ describe('build', () => {
   });
 
   it('provides one cilium-custom task per custom-program header, and running one succeeds', async () => {
-    const tasks = await vscode.tasks.fetchTasks({ type: 'cilium-custom' });
+    const tasks = (await vscode.tasks.fetchTasks({ type: 'cilium-custom' })).filter((t) => t.definition.action === 'build');
     const headers = tasks.map((t) => headerOf(t)).sort();
     for (const expected of ['bpf/custom/broken.h', 'bpf/custom/counter.h', 'programs/bytecount.h', 'programs/tail_context.h']) {
       assert.ok(headers.includes(workspacePath(...expected.split('/'))), `no task for ${expected}: ${headers.join(', ')}`);
@@ -74,7 +74,7 @@ describe('build', () => {
     // The command's diagnostics stay in their own collection; the matcher's come on top of them.
     const before = vscode.languages.getDiagnostics(uri).length;
     const tasks = await vscode.tasks.fetchTasks({ type: 'cilium-custom' });
-    const task = tasks.find((t) => headerOf(t) === uri.fsPath);
+    const task = tasks.find((t) => headerOf(t) === uri.fsPath && t.definition.action === 'build');
     assert.ok(task);
     const document = await vscode.workspace.openTextDocument(uri);
     const expectedLine = lineOf(document, '/* EXPECTED-ERROR */');
