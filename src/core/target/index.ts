@@ -16,15 +16,12 @@ export type TargetConfig = ({ kind: 'local' } & LocalTargetConfig) | ({ kind: 's
 
 /** Builds a target. Throws an Error with a clear message on an invalid configuration (e.g. a bad destination). */
 export function createTarget(config: TargetConfig): Target {
+  // The configs are plain objects; the extra `kind` member is ignored by the constructors.
   switch (config.kind) {
-    case 'local': {
-      const { kind: _kind, ...rest } = config;
-      return new LocalTarget(rest);
-    }
-    case 'ssh': {
-      const { kind: _kind, ...rest } = config;
-      return new SshTarget(rest);
-    }
+    case 'local':
+      return new LocalTarget(config);
+    case 'ssh':
+      return new SshTarget(config);
   }
 }
 

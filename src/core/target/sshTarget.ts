@@ -66,8 +66,10 @@ const MAX_REMOTE_COMMAND_BYTES = 128 * 1024 - 1;
 /** Appended (not prepended) to the remote PATH: non-interactive ssh sessions often lack the sbin directories. */
 const SBIN_PATH = '/usr/local/sbin:/usr/sbin:/sbin';
 const REMOTE_TEMP_TEMPLATE = 'cilium-custom.XXXXXXXXXX';
-/** After a timeout or cancellation, how long the remote kill may take before the master connection is closed. */
-const BACKSTOP_MS = 10_000;
+/** After a timeout or cancellation: how long to wait for the remote PID before giving up on the local client alone. */
+const PID_GRACE_MS = 5_000;
+/** After a timeout or cancellation: how long the remote kill may take before the master connection is closed. */
+const BACKSTOP_MS = 15_000;
 
 export class SshTarget implements Target {
   readonly name: string;
@@ -141,26 +143,37 @@ export class SshTarget implements Target {
 
     if (options.signal?.aborted) return { ...this.cancelledWhileConnecting(), remoteArgv: argv, phase: 'command' };
 
-    // Timeout and cancellation are handled here, not by runProcess alone: a multiplexed ssh client hands its
-    // stdout/stderr to the master, so killing the client does not end the run. Killing the remote process group
-    // does (its channel closes, the master lets go of the pipes).
+    // Timeout and cancellation are handled here, not by runProcess: a multiplexed ssh client hands its stdout and
+    // stderr to the master, so killing the client neither ends the run nor the remote command. Killing the remote
+    // process group does both (its channel closes, the master lets go of the pipes). The group is known once the
+    // marker line has arrived; until then the local client is left alone, so that the session is not torn down
+    // half-way with a command running that we could no longer name.
     const privileged = options.privileged ?? false;
     const timeoutMs = options.timeoutMs ?? this.config.commandTimeoutMs;
     const internal = new AbortController();
     let timedOut = false;
     let cancelled = false;
     let killing: Promise<boolean> | undefined;
+    let pidGrace: NodeJS.Timeout | undefined;
     let backstop: NodeJS.Timeout | undefined;
     const filter = new MarkerFilter(this.marker, options.onStderr);
+    const startKill = (pid: number) => {
+      if (killing) return;
+      if (pidGrace) clearTimeout(pidGrace);
+      killing = this.killRemote(pid, privileged).then((killed) => {
+        internal.abort();
+        return killed;
+      });
+    };
     filter.onPid = (pid) => {
-      if ((timedOut || cancelled) && !killing) killing = this.killRemote(pid, privileged);
+      if (timedOut || cancelled) startKill(pid);
     };
     const stop = (why: 'timeout' | 'cancel') => {
       if (timedOut || cancelled) return;
       if (why === 'timeout') timedOut = true;
       else cancelled = true;
-      internal.abort();
-      if (filter.pid !== undefined) killing = this.killRemote(filter.pid, privileged);
+      if (filter.pid !== undefined) startKill(filter.pid);
+      else pidGrace = setTimeout(() => internal.abort(), PID_GRACE_MS);
       // Last resort when the remote side cannot be reached or killed: closing the master releases the pipes.
       backstop = setTimeout(() => void this.closeMaster(), BACKSTOP_MS);
     };
@@ -179,6 +192,7 @@ export class SshTarget implements Target {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       if (timer) clearTimeout(timer);
+      if (pidGrace) clearTimeout(pidGrace);
       if (backstop) clearTimeout(backstop);
     }
     filter.end();
@@ -195,7 +209,7 @@ export class SshTarget implements Target {
     const pid = stripped.pid ?? filter.pid;
     if (pid !== undefined) output.remotePid = pid;
     if (timedOut || cancelled) {
-      if (!killing && pid !== undefined) killing = this.killRemote(pid, privileged);
+      if (!killing && pid !== undefined) startKill(pid);
       output.remoteKilled = killing ? await killing : false;
     } else if (result.exitCode === 255 && pid !== undefined) {
       // 255 from a command that had started: its own exit code, or the connection died under it. A dead master tells.
