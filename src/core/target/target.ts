@@ -1,15 +1,11 @@
 // Where BPF commands run: this machine, or a node reached over SSH. Everything that touches bpftool, bpffs or
 // the kernel goes through a Target, so local and remote runs share one code path.
-import type { RunResult } from '../process';
+import type { RunOptions, RunResult } from '../process';
 
-export interface TargetRunOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
+/** The process options that make sense on any target (no cwd or environment: the remote side has its own). */
+export interface TargetRunOptions extends Pick<RunOptions, 'signal' | 'timeoutMs' | 'input' | 'onStdout' | 'onStderr'> {
   /** Run with the target's privilege prefix (`sudo -n`) when the target is configured to use it. */
   privileged?: boolean;
-  input?: string | Buffer;
-  onStdout?: (chunk: string) => void;
-  onStderr?: (chunk: string) => void;
 }
 
 export interface Target {
