@@ -104,9 +104,10 @@ function failOnProblem(run: RunResult, target: Target, what: string): void {
   if (run.exitCode === 0) return;
   const problem = classifyRunProblem(run, target, what);
   if (problem) throw problem;
-  const sshProblem = (run as { phase?: string }).phase === 'connect' || (target.isRemote && run.exitCode === 255);
-  if (sshProblem) {
-    throw new VerifyProblem('connection', `${what} failed: could not reach ${target.name}: ${run.stderr.trim().split('\n').at(-1) ?? ''}`, 'Check the SSH target settings and that the host is reachable.');
+  const remote = run as { phase?: string; connectionLost?: boolean };
+  if (target.isRemote && (remote.phase === 'connect' || remote.connectionLost || run.exitCode === 255)) {
+    const described = target.describeFailure?.(run) ?? run.stderr.trim().split('\n').at(-1) ?? '';
+    throw new VerifyProblem('connection', `${what} failed: ${described}`, 'Check the target in ciliumCustom.targets (or --ssh) and that the host is reachable.');
   }
   if (what !== 'Loading the program') {
     throw new VerifyProblem('target', `${what} failed on ${target.name}: ${run.stderr.trim() || `exit code ${run.exitCode}`}`, '');
