@@ -2,6 +2,7 @@
 import { runBuildCli } from './buildCli';
 import { UsageError } from './args';
 import { runExplainCli, runVerifyCli } from './verifyCli';
+import { runSandboxCli } from './sandboxCli';
 
 const USAGE = `usage: cilium-custom <command> [options]
 
@@ -18,6 +19,10 @@ commands:
       --target reads targets from ~/.config/cilium-custom/targets.json (or --targets-file).
   explain <logfile|-> [--source DIR] [--json]
       Parse a verifier log from any kernel or loader and explain its error.
+  sandbox up|traffic|down|status [--endpoint ID] [--identity N] [--count N] [--size B] [--json]
+      A local stand-in for a Cilium endpoint (root): a network namespace and veth pair,
+      a mock datapath that tail-calls the four custom-call slots of the
+      cilium_calls_custom_<ID> map it pins, and real traffic through it.
 
 Exit codes: 0 success (built, accepted, explained), 1 the job failed or the program
 was rejected, 2 bad usage.`;
@@ -35,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
         return await runVerifyCli(rest, abort.signal);
       case 'explain':
         return await runExplainCli(rest);
+      case 'sandbox':
+        return await runSandboxCli(rest, abort.signal);
       case undefined:
       case '-h':
       case '--help':

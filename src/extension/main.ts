@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { registerTaskProvider } from './build/taskProvider';
 import { registerCommands } from './commands';
 import { CiliumCustomContext } from './context';
+import { registerVerifierLogLanguage } from './verifierLog/register';
 
 let current: CiliumCustomContext | undefined;
 
@@ -11,6 +12,7 @@ export function activate(extension: vscode.ExtensionContext): void {
   extension.subscriptions.push(ctx);
   registerCommands(ctx);
   registerTaskProvider(ctx);
+  registerVerifierLogLanguage(ctx);
   ctx.log.info(`activated (bundled SDK: ${ctx.bundledSdkDir})`);
   current = ctx;
 }
