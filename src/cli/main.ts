@@ -3,6 +3,8 @@ import { runBuildCli } from './buildCli';
 import { UsageError } from './args';
 import { runExplainCli, runVerifyCli } from './verifyCli';
 import { runSandboxCli } from './sandboxCli';
+import { runAttachCli, runDetachCli, runEndpointsCli } from './attachCli';
+import { runMapsCli } from './mapsCli';
 
 const USAGE = `usage: cilium-custom <command> [options]
 
@@ -19,6 +21,17 @@ commands:
       --target reads targets from ~/.config/cilium-custom/targets.json (or --targets-file).
   explain <logfile|-> [--source DIR] [--json]
       Parse a verifier log from any kernel or loader and explain its error.
+  attach <header.h|object.o> --endpoint ID --hook H [--hook H]... [--replace] [--name N]
+         [--pin-prefix DIR] [--make-dir DIR] [--json] [target flags as for verify]
+      Verify, load and pin the program under <bpffs>/cilium-custom/<name>/, and put it in the
+      endpoint's custom-call slots (H: ipv4-ingress, ipv4-egress, ipv6-ingress, ipv6-egress).
+      All or nothing; an occupied slot needs --replace.
+  detach --endpoint ID --hook H [--hook H]... [--force] [--name N] [--json] [target flags]
+      Empty the slots and remove our pins; a program we did not attach needs --force.
+  endpoints [--cilium-command "argv words"] [--no-cilium] [--json] [target flags]
+      Endpoints with a cilium_calls_custom_<ID> map, their four slots, and Cilium's view of them.
+  maps [--dir D]... [--dump NAME|PATH] [--offset N] [--limit N] [--json] [target flags]
+      Pinned maps (ours first, then Cilium's), or one map's entries with BTF-formatted values.
   sandbox up|traffic|down|status [--endpoint ID] [--identity N] [--count N] [--size B] [--json]
       A local stand-in for a Cilium endpoint (root): a network namespace and veth pair,
       a mock datapath that tail-calls the four custom-call slots of the
@@ -42,6 +55,14 @@ async function main(argv: string[]): Promise<number> {
         return await runExplainCli(rest);
       case 'sandbox':
         return await runSandboxCli(rest, abort.signal);
+      case 'attach':
+        return await runAttachCli(rest, abort.signal);
+      case 'detach':
+        return await runDetachCli(rest, abort.signal);
+      case 'endpoints':
+        return await runEndpointsCli(rest, abort.signal);
+      case 'maps':
+        return await runMapsCli(rest, abort.signal);
       case undefined:
       case '-h':
       case '--help':
