@@ -96,12 +96,14 @@ async function main() {
   const workspace = path.join(tmp, 'workspace');
   const resultsFile = path.join(tmp, 'results.json');
   const ackFile = path.join(tmp, 'screenshot.done');
+  const shotRequests = path.join(tmp, 'screenshots');
+  mkdirSync(shotRequests);
   mkdirSync(dataDir);
   mkdirSync(extensionsDir);
   createFixtureWorkspace(workspace, {
     resultsFile,
     ...(args.grep ? { grep: args.grep } : {}),
-    screenshot: { ackFile, openFile: args.show, showProblems: true, timeoutMs: 60_000 },
+    screenshot: { ackFile, openFile: args.show, showProblems: true, timeoutMs: 60_000, requestDir: shotRequests },
   });
   // The logs of the server and its extension host are kept under test-results/ for a failed CI run.
   cleanups.push(() => {
@@ -152,6 +154,7 @@ async function main() {
   await page.goto(url, { waitUntil: 'domcontentloaded' });
 
   const results = await waitForResults(resultsFile, {
+    onTick: () => takeRequestedScreenshots(page, shotRequests),
     isAlive: () => {
       if (server.exitCode !== null || server.signalCode !== null) return `the VS Code server exited (${server.exitCode ?? server.signalCode})`;
       if (crashed) return 'the browser page crashed';
@@ -258,9 +261,10 @@ async function waitForServer(port, server, serverLog) {
   }
 }
 
-async function waitForResults(file, { isAlive, describeTimeout }) {
+async function waitForResults(file, { isAlive, describeTimeout, onTick }) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    await onTick?.();
     if (existsSync(file)) {
       try {
         return JSON.parse(readFileSync(file, 'utf8'));
@@ -272,6 +276,23 @@ async function waitForResults(file, { isAlive, describeTimeout }) {
     if (dead) throw new HarnessError(`${dead} before the tests finished\n${describeTimeout()}`);
     if (Date.now() > deadline) throw new HarnessError(describeTimeout());
     await delay(250);
+  }
+}
+
+/** Pictures the suites asked for mid-run: NAME.request in the request folder becomes test-results/vscode-NAME.png. */
+async function takeRequestedScreenshots(page, requestDir) {
+  for (const file of readdirSync(requestDir).filter((f) => f.endsWith('.request'))) {
+    const name = file.slice(0, -'.request'.length).replace(/[^A-Za-z0-9_-]/g, '_');
+    const picture = path.join(resultsDir, `vscode-${name}.png`);
+    try {
+      await delay(500); // let the workbench render what the suite just showed
+      await page.screenshot({ path: picture });
+      console.log(`vscode-host: screenshot ${path.relative(process.cwd(), picture)}`);
+    } catch (error) {
+      console.error(`vscode-host: warning: no screenshot ${name}: ${error instanceof Error ? error.message : error}`);
+    }
+    rmSync(path.join(requestDir, file), { force: true });
+    writeFileSync(path.join(requestDir, `${name}.done`), 'done\n');
   }
 }
 

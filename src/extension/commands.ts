@@ -1,6 +1,9 @@
 // Every command the extension contributes, in one table. package.json declares the same IDs (a test compares).
 import * as vscode from 'vscode';
+import { attachCommand, detachCommand } from './attach/attachCommands';
 import { buildCommand } from './build/buildCommand';
+import { createSandboxCommand, removeSandboxCommand, sandboxTrafficCommand } from './sandbox/sandboxCommands';
+import type { MapsNode } from './views/mapsTree';
 import type { CiliumCustomContext } from './context';
 import { explainLogCommand } from './verify/explainCommand';
 import { showVerifierLogCommand, verifyCommand } from './verify/verifyCommand';
@@ -20,6 +23,16 @@ const COMMANDS: CommandSpec[] = [
   { id: 'ciliumCustom.selectTarget', handler: (ctx, name) => ctx.targets.select(typeof name === 'string' ? name : undefined), needsTrust: true },
   { id: 'ciliumCustom.showVerifierLog', handler: showVerifierLogCommand, needsTrust: false },
   { id: 'ciliumCustom.explainVerifierLog', handler: explainLogCommand, needsTrust: false },
+  { id: 'ciliumCustom.attach', handler: attachCommand, needsTrust: true },
+  { id: 'ciliumCustom.detach', handler: detachCommand, needsTrust: true },
+  { id: 'ciliumCustom.refreshEndpoints', handler: (ctx) => ctx.views.endpoints.refresh(), needsTrust: true },
+  { id: 'ciliumCustom.refreshMaps', handler: (ctx) => ctx.views.maps.refresh(), needsTrust: true },
+  { id: 'ciliumCustom.loadMoreEntries', handler: (ctx, node) => ctx.views.maps.loadMore(node as MapsNode), needsTrust: true },
+  { id: 'ciliumCustom.copyMapEntry', handler: (ctx, node) => ctx.views.copyEntry(node as MapsNode), needsTrust: false },
+  { id: 'ciliumCustom.openMapDump', handler: (ctx, node) => ctx.views.openDump(node as MapsNode), needsTrust: true },
+  { id: 'ciliumCustom.createSandbox', handler: (ctx, arg) => createSandboxCommand(ctx, arg as never), needsTrust: true },
+  { id: 'ciliumCustom.sandboxTraffic', handler: (ctx, arg) => sandboxTrafficCommand(ctx, arg as never), needsTrust: true },
+  { id: 'ciliumCustom.removeSandbox', handler: (ctx, arg) => removeSandboxCommand(ctx, arg as never), needsTrust: true },
   { id: 'ciliumCustom.showLog', handler: (ctx) => ctx.log.show(), needsTrust: false },
 ];
 

@@ -53,6 +53,32 @@ export class Config {
     return Math.max(1, seconds) * 1000;
   }
 
+  /** argv that lists Cilium endpoints (in Kubernetes: through kubectl exec into the agent pod). */
+  get ciliumCommand(): string[] | undefined {
+    const value = this.raw.get<unknown>('endpoints.ciliumCommand', []);
+    return Array.isArray(value) && value.length > 0 && value.every((w) => typeof w === 'string') ? (value as string[]) : undefined;
+  }
+
+  /** Where attach pins our programs and maps; undefined: <bpffs>/cilium-custom. */
+  get pinPrefix(): string | undefined {
+    const value = this.raw.get<string>('attach.pinPrefix', '').trim();
+    return value === '' ? undefined : value;
+  }
+
+  mapDirectories(bpffsRoot: string): string[] | undefined {
+    const value = this.raw.get<unknown>('maps.directories', []);
+    const dirs = Array.isArray(value) ? value.filter((d): d is string => typeof d === 'string' && d.trim() !== '') : [];
+    return dirs.length ? dirs.map((d) => (d.startsWith('/') ? d : `${bpffsRoot.replace(/\/+$/, '')}/${d}`)) : undefined;
+  }
+
+  get mapPageSize(): number {
+    return Math.min(10_000, Math.max(1, this.raw.get<number>('maps.pageSize', 100)));
+  }
+
+  get mapAutoRefreshSeconds(): number {
+    return Math.max(0, this.raw.get<number>('maps.autoRefreshSeconds', 0));
+  }
+
   affects(event: vscode.ConfigurationChangeEvent): boolean {
     return event.affectsConfiguration(SECTION);
   }

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { Config } from './config';
 import { Log } from './log';
 import { TargetManager } from './targets/targetManager';
+import { Views } from './views/views';
 
 export class CiliumCustomContext implements vscode.Disposable {
   readonly subscriptions: vscode.Disposable[] = [];
@@ -17,6 +18,7 @@ export class CiliumCustomContext implements vscode.Disposable {
   /** The SDK shipped in the extension's bpf/ folder. */
   readonly bundledSdkDir: string;
   readonly targets: TargetManager;
+  readonly views: Views;
   /** The log of the last verification, for "Show Verifier Log". */
   lastVerifierLog: string | undefined;
   private readonly verdictItem: vscode.StatusBarItem;
@@ -27,6 +29,7 @@ export class CiliumCustomContext implements vscode.Disposable {
     this.verifierDiagnostics = this.own(vscode.languages.createDiagnosticCollection('cilium-custom-verifier'));
     this.bundledSdkDir = path.join(extension.extensionPath, 'bpf');
     this.targets = this.own(new TargetManager(this));
+    this.views = new Views(this);
     this.verdictItem = this.own(vscode.window.createStatusBarItem('ciliumCustom.verdict', vscode.StatusBarAlignment.Left, 9));
     this.verdictItem.name = 'Cilium Custom Verifier';
     this.verdictItem.command = 'ciliumCustom.showVerifierLog';

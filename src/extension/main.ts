@@ -4,10 +4,16 @@ import { registerTaskProvider } from './build/taskProvider';
 import { registerCommands } from './commands';
 import { CiliumCustomContext } from './context';
 import { registerVerifierLogLanguage } from './verifierLog/register';
+import type { Views } from './views/views';
+
+/** What the extension exports: its views, so that tests (and other extensions) can read what they show. */
+export interface CiliumCustomApi {
+  views: Views;
+}
 
 let current: CiliumCustomContext | undefined;
 
-export function activate(extension: vscode.ExtensionContext): void {
+export function activate(extension: vscode.ExtensionContext): CiliumCustomApi {
   const ctx = new CiliumCustomContext(extension);
   extension.subscriptions.push(ctx);
   registerCommands(ctx);
@@ -15,6 +21,7 @@ export function activate(extension: vscode.ExtensionContext): void {
   registerVerifierLogLanguage(ctx);
   ctx.log.info(`activated (bundled SDK: ${ctx.bundledSdkDir})`);
   current = ctx;
+  return { views: ctx.views };
 }
 
 export function deactivate(): void {

@@ -54,7 +54,16 @@ export interface RunConfig {
     /** Show the Problems panel for the picture. */
     showProblems?: boolean;
     timeoutMs?: number;
+    /** Suites may ask for pictures of their own mid-run (util.requestScreenshot): NAME.request here, NAME.done back. */
+    requestDir?: string;
   };
+}
+
+let currentRunConfig: RunConfig = {};
+
+/** The launcher's configuration of the current run (for util helpers). */
+export function runConfig(): RunConfig {
+  return currentRunConfig;
 }
 
 export const RUN_CONFIG_FILE = path.join('.vscode', 'cilium-custom-test-run.json');
@@ -65,6 +74,7 @@ const suitesDir = path.join(__dirname, 'suites');
 export async function run(): Promise<void> {
   const startedAt = new Date().toISOString();
   const { config, channel } = readRunConfig();
+  currentRunConfig = config;
   const resultsFile = config.resultsFile ?? path.join(extensionRoot, 'test-results', 'vscode-results.json');
   const tests: TestRecord[] = [];
   const warnings: string[] = [];

@@ -2,8 +2,10 @@
 // timeout whose error says what was awaited; the only polling helper (waitForCondition) exists for states VS Code
 // has no event for, such as an extension becoming active.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { runConfig } from './index';
 
 export const EXTENSION_ID = 'cilium-custom-dev.cilium-custom-programs';
 export const COMMAND_PREFIX = 'ciliumCustom.';
@@ -194,4 +196,17 @@ export async function waitForCondition(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.description}`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
   }
+}
+
+/**
+ * Asks the launcher for a picture of the workbench as it is now (test-results/vscode-NAME.png) and waits until it
+ * is taken. Returns false when the launcher takes no pictures (e.g. under @vscode/test-electron).
+ */
+export async function requestScreenshot(name: string, timeoutMs = 30_000): Promise<boolean> {
+  const dir = runConfig().screenshot?.requestDir;
+  if (!dir) return false;
+  const done = path.join(dir, `${name}.done`);
+  fs.writeFileSync(path.join(dir, `${name}.request`), '');
+  await waitForCondition(() => fs.existsSync(done), { timeoutMs, intervalMs: 100, description: `the launcher's screenshot ${name}` });
+  return true;
 }

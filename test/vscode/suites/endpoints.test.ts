@@ -1,0 +1,110 @@
+// The attach loop in the editor against the real kernel: a sandbox endpoint appears in the Endpoints view with its
+// four hooks, attaching the byte counter through the command fills two of them, traffic makes the counter map's
+// entry appear in the Pinned Maps view, and detaching and removing the sandbox leave nothing behind.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { getExtension, requestScreenshot, workspacePath } from '../util';
+
+// Test-only view of the extension's exported API (src/extension/main.ts CiliumCustomApi).
+interface Node {
+  kind: string;
+  endpoint?: { id: number };
+  slot?: { hook: string; progId: number | null; ours: string | null };
+  map?: { pinName: string; path: string; owner: string };
+  owner?: string;
+  entry?: { key: { integer: string | null }; value?: { integer: string | null } };
+}
+interface Tree {
+  getChildren(node?: Node): Promise<Node[]>;
+  getTreeItem(node: Node): vscode.TreeItem;
+}
+interface Api {
+  views: { endpoints: Tree & { refresh(): void }; maps: Tree & { refresh(): void } };
+}
+
+const ENDPOINT = 4243;
+const IDENTITY = 12345;
+
+describe('endpoints and pinned maps views', function () {
+  this.timeout(120_000);
+  let api: Api;
+
+  before(async function () {
+    if (process.getuid?.() !== 0) {
+      if (process.env.CI === 'true') throw new Error('the sandbox endpoint needs root under CI=true');
+      this.skip();
+    }
+    api = getExtension().exports as Api;
+    await vscode.commands.executeCommand('ciliumCustom.removeSandbox', { endpointId: ENDPOINT });
+    const up = await vscode.commands.executeCommand('ciliumCustom.createSandbox', { endpointId: ENDPOINT, identity: IDENTITY });
+    assert.ok(up, 'the sandbox came up');
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('ciliumCustom.detach', { endpointId: ENDPOINT, hooks: ['ipv4-ingress', 'ipv4-egress'] });
+    await vscode.commands.executeCommand('ciliumCustom.removeSandbox', { endpointId: ENDPOINT });
+  });
+
+  async function endpointHooks(): Promise<Node[]> {
+    api.views.endpoints.refresh();
+    const endpoints = await api.views.endpoints.getChildren();
+    const endpoint = endpoints.find((n) => n.kind === 'endpoint' && n.endpoint?.id === ENDPOINT);
+    assert.ok(endpoint, `endpoint ${ENDPOINT} listed: ${JSON.stringify(endpoints.map((n) => api.views.endpoints.getTreeItem(n).label))}`);
+    return api.views.endpoints.getChildren(endpoint);
+  }
+
+  it('lists the sandbox endpoint with its four empty hooks', async () => {
+    const hooks = await endpointHooks();
+    assert.deepEqual(
+      hooks.map((h) => [h.slot?.hook, api.views.endpoints.getTreeItem(h).description]),
+      [
+        ['ipv4-ingress', 'empty'],
+        ['ipv4-egress', 'empty'],
+        ['ipv6-ingress', 'empty'],
+        ['ipv6-egress', 'empty'],
+      ],
+    );
+  });
+
+  it('attaching the byte counter through the command fills the two IPv4 hooks in the tree', async () => {
+    const record = await vscode.commands.executeCommand('ciliumCustom.attach', {
+      header: workspacePath('programs', 'bytecount.h'),
+      endpointId: ENDPOINT,
+      hooks: ['ipv4-ingress', 'ipv4-egress'],
+    });
+    assert.ok(record, 'attach returned its record');
+    const hooks = await endpointHooks();
+    const filled = hooks.filter((h) => h.slot?.progId !== null).map((h) => [h.slot?.hook, h.slot?.ours]);
+    assert.deepEqual(filled, [
+      ['ipv4-ingress', 'bytecount'],
+      ['ipv4-egress', 'bytecount'],
+    ]);
+    assert.match(String(api.views.endpoints.getTreeItem(hooks[0]).description), /#\d+ \(ours: bytecount\)/);
+  });
+
+  it('shows the counter map and its rising entry in the pinned maps view after traffic', async () => {
+    const traffic = (await vscode.commands.executeCommand('ciliumCustom.sandboxTraffic', { endpointId: ENDPOINT, count: 10 })) as { packetsSent: number };
+    assert.ok(traffic.packetsSent > 0);
+    api.views.maps.refresh();
+    const groups = await api.views.maps.getChildren();
+    assert.equal(groups[0]?.owner, 'ours', 'our maps come first');
+    const maps = await api.views.maps.getChildren(groups[0]);
+    const counter = maps.find((m) => m.map?.pinName === 'bytecount_map');
+    assert.ok(counter, `bytecount_map listed: ${maps.map((m) => m.map?.pinName).join(', ')}`);
+    assert.match(String(api.views.maps.getTreeItem(counter).description), /hash\s+key 4 B\s+value 8 B/);
+    const entries = await api.views.maps.getChildren(counter);
+    const mine = entries.find((e) => e.entry?.key.integer === String(IDENTITY));
+    assert.ok(mine, 'an entry for the sandbox identity');
+    assert.ok(Number(mine.entry?.value?.integer) > 0, 'the byte count rose');
+    await vscode.commands.executeCommand('workbench.view.extension.ciliumCustom');
+    await requestScreenshot('trees');
+  });
+
+  it('detaching through the command empties the hooks and removes our pins', async () => {
+    await vscode.commands.executeCommand('ciliumCustom.detach', { endpointId: ENDPOINT, hooks: ['ipv4-ingress', 'ipv4-egress'] });
+    const hooks = await endpointHooks();
+    assert.ok(hooks.every((h) => h.slot?.progId === null));
+    assert.ok(!fs.existsSync('/sys/fs/bpf/cilium-custom/bytecount'), 'our pins are gone');
+  });
+});
