@@ -4,6 +4,7 @@ import { attachCommand, detachCommand } from './attach/attachCommands';
 import { buildCommand } from './build/buildCommand';
 import { createSandboxCommand, removeSandboxCommand, sandboxTrafficCommand } from './sandbox/sandboxCommands';
 import type { MapsNode } from './views/mapsTree';
+import { generateCompileCommandsCommand } from './compileCommands';
 import type { CiliumCustomContext } from './context';
 import { explainLogCommand } from './verify/explainCommand';
 import { showVerifierLogCommand, verifyCommand } from './verify/verifyCommand';
@@ -33,6 +34,7 @@ const COMMANDS: CommandSpec[] = [
   { id: 'ciliumCustom.createSandbox', handler: (ctx, arg) => createSandboxCommand(ctx, arg as never), needsTrust: true },
   { id: 'ciliumCustom.sandboxTraffic', handler: (ctx, arg) => sandboxTrafficCommand(ctx, arg as never), needsTrust: true },
   { id: 'ciliumCustom.removeSandbox', handler: (ctx, arg) => removeSandboxCommand(ctx, arg as never), needsTrust: true },
+  { id: 'ciliumCustom.generateCompileCommands', handler: generateCompileCommandsCommand, needsTrust: true },
   { id: 'ciliumCustom.showLog', handler: (ctx) => ctx.log.show(), needsTrust: false },
 ];
 

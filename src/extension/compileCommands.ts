@@ -80,7 +80,7 @@ export function registerCompileCommandsOffer(ctx: CiliumCustomContext): void {
 function shouldOffer(ctx: CiliumCustomContext, document: vscode.TextDocument): boolean {
   if (document.uri.scheme !== 'file' || !document.uri.fsPath.endsWith('.h')) return false;
   if (!vscode.workspace.isTrusted) return false;
-  if (!vscode.workspace.getConfiguration('ciliumCustom').get<boolean>('clangd.offerCompileCommands', true)) return false;
+  if (!ctx.config.offerCompileCommands) return false;
   const state = ctx.extension.workspaceState;
   if (state.get<boolean>(NEVER_KEY, false)) return false;
   const folder = path.dirname(document.uri.fsPath);

@@ -79,6 +79,10 @@ export class Config {
     return Math.max(0, this.raw.get<number>('maps.autoRefreshSeconds', 0));
   }
 
+  get offerCompileCommands(): boolean {
+    return this.raw.get<boolean>('clangd.offerCompileCommands', true);
+  }
+
   affects(event: vscode.ConfigurationChangeEvent): boolean {
     return event.affectsConfiguration(SECTION);
   }
