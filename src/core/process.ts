@@ -1,6 +1,7 @@
 // The one way this project starts a process: an argv array (never a shell string), cancellable through an
 // AbortSignal, killed as a whole process group so that `make` takes its `clang` children with it.
 // It never throws: callers get a result object and decide what a failure means.
+import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 
 export interface RunOptions {
@@ -17,7 +18,11 @@ export interface RunOptions {
   /** Called with each chunk of output as it arrives (for output channels and streaming parsers). */
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
-  /** Largest output kept per stream, in bytes; default 256 MiB. Streaming callbacks see everything. */
+  /**
+   * Most output kept per stream in the result, in characters; past it the head is dropped and the tail kept (the
+   * process is never killed for talking too much). Default 256 Mi. Streaming callbacks always see everything, so a
+   * caller that streams a huge log (the verifier's) keeps a small tail here.
+   */
   maxBuffer?: number;
 }
 
@@ -72,7 +77,8 @@ export async function runProcess(argv: readonly string[], options: RunOptions = 
     cleanup: true,
     input: options.input,
     stdin: options.input === undefined ? 'ignore' : 'pipe',
-    maxBuffer: options.maxBuffer ?? 256 * 1024 * 1024,
+    // Output is collected below, bounded, so that a huge log neither fills memory nor kills the process.
+    buffer: false,
   });
 
   let cancelled = false;
@@ -95,8 +101,9 @@ export async function runProcess(argv: readonly string[], options: RunOptions = 
         }, options.timeoutMs)
       : undefined;
 
-  if (options.onStdout) child.stdout?.on('data', (chunk: Buffer) => options.onStdout?.(chunk.toString()));
-  if (options.onStderr) child.stderr?.on('data', (chunk: Buffer) => options.onStderr?.(chunk.toString()));
+  const limit = options.maxBuffer ?? 256 * 1024 * 1024;
+  const stdout = collect(child.stdout, limit, options.onStdout);
+  const stderr = collect(child.stderr, limit, options.onStderr);
 
   try {
     const result = await child;
@@ -105,8 +112,8 @@ export async function runProcess(argv: readonly string[], options: RunOptions = 
       ...base,
       exitCode: typeof result.exitCode === 'number' ? result.exitCode : null,
       signal: result.signal ?? null,
-      stdout: asText(result.stdout),
-      stderr: asText(result.stderr),
+      stdout: stdout.text(),
+      stderr: stderr.text(),
       durationMs: Date.now() - started,
       cancelled,
       timedOut,
@@ -132,10 +139,30 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-function asText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === undefined || value === null) return '';
-  return String(value);
+/** Decodes a stream as UTF-8 (never splitting a character across chunks) and keeps at most `limit` characters. */
+function collect(stream: NodeJS.ReadableStream | null, limit: number, onChunk?: (chunk: string) => void): { text(): string } {
+  const decoder = new StringDecoder('utf8');
+  let parts: string[] = [];
+  let size = 0;
+  const keep = (text: string) => {
+    if (text === '') return;
+    onChunk?.(text);
+    parts.push(text);
+    size += text.length;
+    if (size > 2 * limit) {
+      const joined = parts.join('').slice(-limit);
+      parts = [joined];
+      size = joined.length;
+    }
+  };
+  stream?.on('data', (chunk: Buffer) => keep(decoder.write(chunk)));
+  stream?.on('end', () => keep(decoder.end()));
+  return {
+    text: () => {
+      const joined = parts.join('');
+      return joined.length > limit ? joined.slice(-limit) : joined;
+    },
+  };
 }
 
 /** Distinguishes "could not start" (no exit code at all) from an ordinary non-zero exit. */

@@ -43,6 +43,7 @@ export class LocalTarget implements Target {
       signal: options.signal,
       timeoutMs: options.timeoutMs,
       input: options.input,
+      maxBuffer: options.maxBuffer,
       onStdout: options.onStdout,
       onStderr: options.onStderr,
     });

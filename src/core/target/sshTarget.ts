@@ -186,6 +186,7 @@ export class SshTarget implements Target {
       result = await runProcess(this.sshArgv(['-o', 'ControlMaster=auto', '-o', `ControlPersist=${this.persistSec}`], remote), {
         signal: internal.signal,
         input: options.input,
+        maxBuffer: options.maxBuffer,
         onStdout: options.onStdout,
         onStderr: (chunk) => filter.push(chunk),
       });

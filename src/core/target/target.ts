@@ -3,7 +3,7 @@
 import type { RunOptions, RunResult } from '../process';
 
 /** The process options that make sense on any target (no cwd or environment: the remote side has its own). */
-export interface TargetRunOptions extends Pick<RunOptions, 'signal' | 'timeoutMs' | 'input' | 'onStdout' | 'onStderr'> {
+export interface TargetRunOptions extends Pick<RunOptions, 'signal' | 'timeoutMs' | 'input' | 'onStdout' | 'onStderr' | 'maxBuffer'> {
   /** Run with the target's privilege prefix (`sudo -n`) when the target is configured to use it. */
   privileged?: boolean;
 }

@@ -8,6 +8,9 @@ import type { RunResult } from '../process';
 import type { Target } from '../target/target';
 import { classifyRunProblem, VerifyProblem } from './verifyErrors';
 
+/** How much of bpftool's output a verify keeps in memory besides what the parser keeps: a level-2 log can be GBs. */
+const LOG_TAIL_CHARS = 1024 * 1024;
+
 export type VerifierLogLevel = 'verbose' | 'errors-only';
 
 export interface VerifyObjectOptions {
@@ -71,7 +74,8 @@ export async function verifyObject(target: Target, objectPath: string, options: 
       'pinmaps',
       `${pinDir}/maps`,
     ];
-    const run = await target.run(argv, { privileged: true, signal, timeoutMs: options.timeoutMs, onStdout: onChunk, onStderr: onChunk });
+    // The log streams into the parser and the log file; the result keeps only a tail (for error classification).
+    const run = await target.run(argv, { privileged: true, signal, timeoutMs: options.timeoutMs, maxBuffer: LOG_TAIL_CHARS, onStdout: onChunk, onStderr: onChunk });
     if (logStream) await new Promise<void>((resolve) => logStream.end(resolve));
     const log = parser.end();
     if (run.exitCode !== 0) failOnProblem(run, target, 'Loading the program');
@@ -105,7 +109,7 @@ function failOnProblem(run: RunResult, target: Target, what: string): void {
   const problem = classifyRunProblem(run, target, what);
   if (problem) throw problem;
   const remote = run as { phase?: string; connectionLost?: boolean };
-  if (target.isRemote && (remote.phase === 'connect' || remote.connectionLost || run.exitCode === 255)) {
+  if (target.isRemote && (remote.phase === 'connect' || remote.connectionLost)) {
     const described = target.describeFailure?.(run) ?? run.stderr.trim().split('\n').at(-1) ?? '';
     throw new VerifyProblem('connection', `${what} failed: ${described}`, 'Check the target in ciliumCustom.targets (or --ssh) and that the host is reachable.');
   }

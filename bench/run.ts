@@ -1,0 +1,157 @@
+// `npm run bench`: parser throughput, local verify overhead, and remote (SSH) connection reuse, as a table with
+// ratios; the same numbers go to bench-results/latest.json. Needs root, bpftool, clang, a mounted bpffs and sshd
+// (the remote part is skipped without sshd). Everything it makes (temp files, pins, sshd) is removed at the end.
+//
+//   node out/bench/run.js [--runs N] [--quick]
+//     --runs N  verifications per measured series (default 15 local, N/1.5 remote)
+//     --quick   skip timing the whole pipeline on the slow fixture against bpftool alone (~45 s)
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildHeader } from '../src/core/build/build';
+import { LocalTarget } from '../src/core/target';
+import { verifyHeaderOrObject } from '../src/core/verify/verifyHeader';
+import { VerifyProblem } from '../src/core/verify/verifyErrors';
+import { REPO, SDK_DIR } from '../test/system/helpers/fixtures';
+import { bpffsMounted, hasCommand, isRoot } from '../test/system/helpers/require';
+import { sshdAvailable } from '../test/system/helpers/sshd';
+import { bpftoolLogToFile, buildSlowObject, parseBench, type ParseBenchResult } from './parseBench';
+import { formatTable, type Row } from './table';
+import { localVerifyBench, remoteVerifyBench, type LocalVerifyResult, type RemoteVerifyResult } from './verifyBench';
+
+const BPFFS = '/sys/fs/bpf';
+const MB = 1000 * 1000;
+
+interface SlowResult {
+  pipelineMs: number;
+  bpftoolMs: number;
+}
+
+async function slowBench(work: string): Promise<SlowResult> {
+  const object = await buildSlowObject(work);
+  const bpftoolMs = await bpftoolLogToFile(object, path.join(BPFFS, `ccp-bench-slow-${process.pid}`), '/dev/null');
+  const started = Date.now();
+  const result = await verifyHeaderOrObject({ input: object, target: new LocalTarget(), bundledSdkDir: SDK_DIR }).catch((e: unknown) => {
+    throw e instanceof VerifyProblem ? new Error(e.full) : e;
+  });
+  if (result.log.verdict !== 'rejected') throw new Error(`slow fixture: verdict ${result.log.verdict}`);
+  return { pipelineMs: Date.now() - started, bpftoolMs };
+}
+
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index > 0 ? process.argv[index + 1] : undefined;
+}
+
+async function main(): Promise<number> {
+  const missing = [
+    !isRoot() && 'root',
+    !hasCommand('bpftool') && 'bpftool',
+    !hasCommand('clang') && 'clang',
+    !bpffsMounted(BPFFS) && `bpffs at ${BPFFS}`,
+  ].filter(Boolean);
+  if (missing.length) {
+    console.error(`bench: needs ${missing.join(', ')}`);
+    return 1;
+  }
+  const runs = Number(option('--runs') ?? 15);
+  const started = Date.now();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ccp-bench-'));
+  const cleanup = () => fs.rmSync(work, { recursive: true, force: true });
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  let parse: ParseBenchResult;
+  let local: LocalVerifyResult;
+  let remote: RemoteVerifyResult | null = null;
+  let slow: SlowResult | null = null;
+  try {
+    console.error('bench: generating a level-2 log of the slow fixture and parsing it...');
+    parse = await parseBench(work, BPFFS);
+
+    const examples = path.join(work, 'examples');
+    fs.cpSync(path.join(SDK_DIR, 'examples'), examples, { recursive: true });
+    const header = path.join(examples, 'bytecount.h');
+    fs.rmSync(path.join(examples, 'bytecount.o'), { force: true });
+    const build = await buildHeader({ headerPath: header, bundledSdkDir: SDK_DIR });
+    if (!build.ok) throw new Error(build.output);
+
+    console.error(`bench: local verify x${runs}...`);
+    local = await localVerifyBench(header, build.objectPath, BPFFS, runs);
+
+    if (sshdAvailable() && hasCommand('ssh')) {
+      console.error('bench: remote verify through a throwaway sshd...');
+      remote = await remoteVerifyBench(build.objectPath, BPFFS, Math.max(3, Math.round(runs / 1.5)));
+    } else {
+      console.error('bench: no sshd: remote part skipped');
+    }
+    if (!process.argv.includes('--quick')) {
+      console.error('bench: whole pipeline on the slow fixture...');
+      slow = await slowBench(work);
+    }
+  } finally {
+    cleanup();
+  }
+
+  const mbps = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
+  const parseMbps = mbps(parse.parse.bytes, parse.parse.ms);
+  const splitMbps = mbps(parse.split.bytes, parse.split.ms);
+  const rows: Row[] = [
+    {
+      name: `parse ${(parse.fileBytes / MB).toFixed(0)} MB level-2 log (MB/s)`,
+      ours: parseMbps,
+      baseline: splitMbps,
+      baselineName: 'line split',
+      ratio: parseMbps / splitMbps,
+    },
+    { name: 'parse: peak RSS / heap (MB)', ours: `${parse.parse.maxRssMb.toFixed(0)} / ${parse.parse.peakHeapMb.toFixed(0)}`, baseline: `${parse.split.maxRssMb.toFixed(0)} / ${parse.split.peakHeapMb.toFixed(0)}`, baselineName: 'line split' },
+    {
+      name: `verify local, median of ${local.runs} (ms)`,
+      ours: local.pipelineMedianMs,
+      baseline: local.byHandMedianMs,
+      baselineName: 'bpftool + rm -rf',
+      ratio: local.pipelineMedianMs / local.byHandMedianMs,
+    },
+  ];
+  if (remote) {
+    rows.push(
+      { name: 'verify ssh: first (connects) vs later (ms)', ours: remote.firstMs, baseline: remote.laterMedianMs, baselineName: `later, median of ${remote.runs}`, ratio: remote.firstMs / remote.laterMedianMs },
+      { name: 'verify ssh: later vs raw ssh x3 (ms)', ours: remote.laterMedianMs, baseline: remote.rawThreeMedianMs, baselineName: 'upload; load; rm', ratio: remote.laterMedianMs / remote.rawThreeMedianMs },
+      { name: 'verify ssh: later vs raw ssh x1 (ms)', ours: remote.laterMedianMs, baseline: remote.rawOneMedianMs, baselineName: 'all in one ssh', ratio: remote.laterMedianMs / remote.rawOneMedianMs },
+    );
+  }
+  if (slow) {
+    rows.push({ name: 'verify slow fixture, 130 MB log (ms)', ours: slow.pipelineMs, baseline: slow.bpftoolMs, baselineName: 'bpftool > file', ratio: slow.pipelineMs / slow.bpftoolMs });
+  }
+  const totalMs = Date.now() - started;
+  console.log(formatTable(rows));
+  console.log(`\n(log: ${(parse.logBytes / MB).toFixed(0)} MB from bpftool in ${parse.generateMs} ms, x${parse.copies}; bench took ${(totalMs / 1000).toFixed(0)} s)`);
+
+  const results = {
+    date: new Date().toISOString(),
+    kernel: os.release(),
+    node: process.version,
+    cpus: os.cpus().length,
+    loadavg: os.loadavg(),
+    totalMs,
+    parse: { ...parse, parseMbps, splitMbps, ratio: parseMbps / splitMbps },
+    local: { ...local, ratio: local.pipelineMedianMs / local.byHandMedianMs },
+    remote,
+    slow,
+    table: rows,
+  };
+  const outDir = path.join(REPO, 'bench-results');
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`results: ${path.relative(process.cwd(), path.join(outDir, 'latest.json')) || 'bench-results/latest.json'}`);
+  return 0;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (error) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
