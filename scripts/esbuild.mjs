@@ -1,6 +1,7 @@
 // Bundles the extension, the CLI and the language server. Type checking is a separate step (`npm run typecheck`).
 import * as esbuild from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -18,7 +19,21 @@ const common = {
 const entries = [
   { entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // web-tree-sitter's ES module build asks import.meta.url where it is: in this CommonJS bundle, dist/server.js.
+  {
+    entryPoints: ['src/server/main.ts'],
+    outfile: 'dist/server.js',
+    define: { 'import.meta.url': '__serverFileUrl' },
+    banner: { js: "var __serverFileUrl = require('url').pathToFileURL(__filename).href;" },
+  },
 ];
+
+// The language server loads tree-sitter's runtime and the C grammar (.wasm) from beside dist/server.js.
+const require = createRequire(import.meta.url);
+mkdirSync('dist', { recursive: true });
+for (const wasm of ['web-tree-sitter/tree-sitter.wasm', 'tree-sitter-c/tree-sitter-c.wasm']) {
+  copyFileSync(require.resolve(wasm), `dist/${wasm.split('/').pop()}`);
+}
 
 const contexts = await Promise.all(entries.map((entry) => esbuild.context({ ...common, ...entry })));
 if (watch) {

@@ -2,7 +2,9 @@
 import * as vscode from 'vscode';
 import { registerTaskProvider } from './build/taskProvider';
 import { registerCommands } from './commands';
+import { registerCompileCommandsOffer } from './compileCommands';
 import { CiliumCustomContext } from './context';
+import { registerLanguageClient } from './languageClient';
 import { registerVerifierLogLanguage } from './verifierLog/register';
 import type { Views } from './views/views';
 
@@ -17,8 +19,10 @@ export function activate(extension: vscode.ExtensionContext): CiliumCustomApi {
   const ctx = new CiliumCustomContext(extension);
   extension.subscriptions.push(ctx);
   registerCommands(ctx);
+  registerCompileCommandsOffer(ctx);
   registerTaskProvider(ctx);
   registerVerifierLogLanguage(ctx);
+  registerLanguageClient(ctx);
   ctx.log.info(`activated (bundled SDK: ${ctx.bundledSdkDir})`);
   current = ctx;
   return { views: ctx.views };

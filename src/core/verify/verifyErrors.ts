@@ -21,6 +21,11 @@ export class VerifyProblem extends Error {
     super(message);
   }
 
+  /** Says which temporary pins could not be removed (e.g. the connection to the target is gone). */
+  noteLeftovers(targetName: string, paths: readonly string[]): void {
+    this.message += ` Temporary pins could not be removed on ${targetName}: ${paths.join(', ')} (remove them with rm -rf as root).`;
+  }
+
   /** Message and fix in one line, for CLIs and notifications. */
   get full(): string {
     return this.fix ? `${this.message} ${this.fix}` : this.message;

@@ -49,6 +49,7 @@ export async function verifyObject(target: Target, objectPath: string, options: 
   const pinDir = temporaryPinDir(target.bpffsRoot);
   let pinDirMade = false;
   const leftovers: string[] = [];
+  let failure: unknown;
   try {
     const objectOnTarget = await target.upload(objectPath, remoteDir ?? '', signal);
     const mkdir = await target.run(['mkdir', '-m', '0700', '--', pinDir], { privileged: true, signal, timeoutMs: 30_000 });
@@ -81,12 +82,17 @@ export async function verifyObject(target: Target, objectPath: string, options: 
     if (run.exitCode !== 0) failOnProblem(run, target, 'Loading the program');
     if (run.exitCode === 0 && log.verdict !== 'rejected') log.verdict = 'accepted';
     return { log, exitCode: run.exitCode, durationMs: Date.now() - started, leftovers };
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     if (pinDirMade) {
       const removed = await target.run(['rm', '-rf', '--', pinDir], { privileged: true, timeoutMs: 30_000 });
       if (removed.exitCode !== 0) leftovers.push(pinDir);
     }
     if (remoteDir) await target.removeTempDir(remoteDir);
+    // A failed run must still say what it could not clean up.
+    if (failure instanceof VerifyProblem && leftovers.length) failure.noteLeftovers(target.name, leftovers);
   }
 }
 
