@@ -1,0 +1,81 @@
+// The language service without the connection: open documents, incremental parses, findings, hover, completion
+// and quick fixes. server.ts wires it to LSP; tests and the bench drive it directly.
+import type { Parser } from 'web-tree-sitter';
+import { hoverMarkdown, wordAt } from './docs';
+import { ParsedDocument } from './document';
+import { createCParser } from './parser';
+import { analyze } from './rules/index';
+import type { Finding } from './rules/types';
+import { isCustomProgramDocument } from './scope';
+import { loadUapiDocs, type UapiDocs } from './uapi';
+
+export interface ServiceDocument {
+  parsed: ParsedDocument;
+  inScope: boolean;
+  findings?: Finding[];
+}
+
+export class LanguageService {
+  private readonly docs = new Map<string, ServiceDocument>();
+  readonly uapi: UapiDocs | undefined;
+  readonly uapiError: string | undefined;
+
+  private constructor(
+    private readonly parser: Parser,
+    uapiHeader: string | undefined,
+  ) {
+    const { docs, error } = loadUapiDocs(uapiHeader);
+    this.uapi = docs;
+    this.uapiError = error;
+  }
+
+  static async create(uapiHeader?: string): Promise<LanguageService> {
+    return new LanguageService(await createCParser(), uapiHeader);
+  }
+
+  open(uri: string, filePath: string | undefined, text: string): ServiceDocument {
+    this.close(uri);
+    const doc: ServiceDocument = { parsed: new ParsedDocument(this.parser, text), inScope: isCustomProgramDocument(filePath, text) };
+    this.docs.set(uri, doc);
+    return doc;
+  }
+
+  /** The document's new full text (already edited incrementally by the client's changes): reparses incrementally. */
+  change(uri: string, filePath: string | undefined, text: string): ServiceDocument {
+    const doc = this.docs.get(uri);
+    if (!doc) return this.open(uri, filePath, text);
+    doc.parsed.update(text);
+    doc.findings = undefined;
+    if (!doc.inScope) doc.inScope = isCustomProgramDocument(filePath, text);
+    return doc;
+  }
+
+  close(uri: string): void {
+    this.docs.get(uri)?.parsed.dispose();
+    this.docs.delete(uri);
+  }
+
+  get(uri: string): ServiceDocument | undefined {
+    return this.docs.get(uri);
+  }
+
+  /** The rules' findings (cached until the next change); empty outside custom-program folders. */
+  findings(uri: string): Finding[] {
+    const doc = this.docs.get(uri);
+    if (!doc || !doc.inScope) return [];
+    doc.findings ??= analyze(doc.parsed.tree, doc.parsed.text);
+    return doc.findings;
+  }
+
+  hover(uri: string, line: number, character: number): string | undefined {
+    const doc = this.docs.get(uri);
+    if (!doc || !doc.inScope || !this.uapi) return undefined;
+    const word = wordAt(doc.parsed.text, line, character);
+    return word ? hoverMarkdown(this.uapi, word) : undefined;
+  }
+
+  dispose(): void {
+    for (const uri of [...this.docs.keys()]) this.close(uri);
+    this.parser.delete();
+  }
+}
