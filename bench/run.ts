@@ -16,6 +16,7 @@ import { REPO, SDK_DIR } from '../test/system/helpers/fixtures';
 import { bpffsMounted, hasCommand, isRoot } from '../test/system/helpers/require';
 import { sshdAvailable } from '../test/system/helpers/sshd';
 import { bpftoolLogToFile, buildSlowObject, parseBench, type ParseBenchResult } from './parseBench';
+import { mapPagingBench, mapPagingRows, type MapPagingResult } from './mapPaging';
 import { formatTable, type Row } from './table';
 import { localVerifyBench, remoteVerifyBench, type LocalVerifyResult, type RemoteVerifyResult } from './verifyBench';
 
@@ -66,6 +67,7 @@ async function main(): Promise<number> {
   let local: LocalVerifyResult;
   let remote: RemoteVerifyResult | null = null;
   let slow: SlowResult | null = null;
+  let paging: MapPagingResult;
   try {
     console.error('bench: generating a level-2 log of the slow fixture and parsing it...');
     parse = await parseBench(work, BPFFS);
@@ -76,6 +78,9 @@ async function main(): Promise<number> {
     fs.rmSync(path.join(examples, 'bytecount.o'), { force: true });
     const build = await buildHeader({ headerPath: header, bundledSdkDir: SDK_DIR });
     if (!build.ok) throw new Error(build.output);
+
+    console.error('bench: paging a 100k-entry BTF hash map...');
+    paging = await mapPagingBench(work, BPFFS);
 
     console.error(`bench: local verify x${runs}...`);
     local = await localVerifyBench(header, build.objectPath, BPFFS, runs);
@@ -121,6 +126,7 @@ async function main(): Promise<number> {
       { name: 'verify ssh: later vs raw ssh x1 (ms)', ours: remote.laterMedianMs, baseline: remote.rawOneMedianMs, baselineName: 'all in one ssh', ratio: remote.laterMedianMs / remote.rawOneMedianMs },
     );
   }
+  rows.push(...mapPagingRows(paging));
   if (slow) {
     rows.push({ name: 'verify slow fixture, 130 MB log (ms)', ours: slow.pipelineMs, baseline: slow.bpftoolMs, baselineName: 'bpftool > file', ratio: slow.pipelineMs / slow.bpftoolMs });
   }
@@ -139,6 +145,7 @@ async function main(): Promise<number> {
     local: { ...local, ratio: local.pipelineMedianMs / local.byHandMedianMs },
     remote,
     slow,
+    paging,
     table: rows,
   };
   const outDir = path.join(REPO, 'bench-results');

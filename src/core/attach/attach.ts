@@ -301,6 +301,7 @@ export async function attach(request: AttachRequest): Promise<AttachRecord> {
     };
   } catch (error) {
     const failures = await restoreSlots(target, changes);
+    if (remoteDir && !(await target.removeTempDir(remoteDir))) failures.push(`the uploaded object's directory ${remoteDir}`);
     if (pinsMade) {
       failures.push(...(await removePins(target, [layout.dir])));
       if (!prefixListing.exists) await removePrefixIfEmpty(target, pinPrefix);

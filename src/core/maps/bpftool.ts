@@ -13,12 +13,16 @@ export interface BpftoolRunOptions {
 }
 
 /** `<bpftool> -j ARGS...` on the target. */
+const STREAMED_TAIL_CHARS = 64 * 1024;
+
 export function bpftoolJson(target: Target, args: readonly string[], options: BpftoolRunOptions = {}): Promise<RunResult> {
   return target.run([target.bpftool, '-j', ...args], {
     privileged: true,
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? BPFTOOL_TIMEOUT_MS,
     ...(options.onStdout ? { onStdout: options.onStdout } : {}),
+    // A streamed dump keeps only a tail in memory (bpftool's own -j error object, if any, comes last).
+    ...(options.onStdout ? { maxBuffer: STREAMED_TAIL_CHARS } : {}),
   });
 }
 

@@ -217,8 +217,6 @@ export async function dumpMap(target: Target, pinPath: string, options: DumpOpti
   if (options.signal?.aborted) throw new CustomCallsProblem('cancelled', `Reading ${pinPath} was cancelled.`);
   if (!stoppedEarly) {
     throwEnvironmentProblem(target, run, `Dumping ${pinPath}`);
-    // The streaming callback may not be wired on every target: parse the collected output then.
-    if (seen === 0 && run.stdout.trim() !== '' && !stream.done) stream.push(run.stdout);
     if (run.exitCode !== 0) throw new CustomCallsProblem('target', `Dumping ${pinPath} failed: ${runErrorText(target, run)}.`);
     if (stream.error) throw new CustomCallsProblem('target', `Dumping ${pinPath}: bpftool printed something that is not a JSON array (${stream.error}).`);
   }

@@ -20,6 +20,8 @@ export function refusedResult(argv: readonly string[], code: string, message: st
 /** Why an argv cannot be run at all, or undefined. */
 export function checkArgv(argv: readonly string[]): string | undefined {
   if (argv.length === 0) return 'empty argv';
+  // A program name starting with '-' would be read as an option (by `exec` in the remote shell, by sudo).
+  if (argv[0].startsWith('-')) return `the program name ${JSON.stringify(argv[0])} starts with '-'`;
   const index = argv.findIndex((word) => word.includes('\0'));
   if (index >= 0) return `argument ${index} contains a NUL byte, which cannot be passed in an argv`;
   return undefined;
@@ -80,6 +82,12 @@ function lastLine(text: string): string {
   return lines[lines.length - 1] ?? '';
 }
 
+/** The last line that ssh itself printed (not the remote command's own stderr). */
+function lastSshLine(text: string): string {
+  const own = /client_loop|Connection (?:to|closed|reset)|Broken pipe|not responding|Timeout, server|mux_client|Control socket|ssh:/;
+  return lastLine(text.split('\n').filter((line) => own.test(line)).join('\n'));
+}
+
 /**
  * A clear message when an ssh run failed because of SSH itself (connection, authentication, host key) or because
  * sudo on the remote side refused; undefined when the remote command simply ran and failed.
@@ -122,7 +130,7 @@ export function describeSshFailure(result: RunResult & { remotePid?: number; con
   if (result.remotePid !== undefined) {
     // The command had started: either it exited 255 itself, or the connection broke under it.
     if (result.connectionLost || /closed by remote host|Broken pipe|not responding|client_loop|Connection reset/.test(stderr)) {
-      const detail = lastLine(stderr);
+      const detail = lastSshLine(stderr);
       return `SSH connection to ${where} was lost while the command ran${detail ? `: ${detail}` : ''}`;
     }
     return undefined;

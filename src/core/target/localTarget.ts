@@ -70,15 +70,17 @@ export class LocalTarget implements Target {
   }
 
   /** Removes `dir` recursively, but only when makeTempDir made it. Never throws. */
-  async removeTempDir(dir: string): Promise<void> {
-    if (!this.tempDirs.has(dir)) return;
-    this.tempDirs.delete(dir);
+  async removeTempDir(dir: string): Promise<boolean> {
+    if (!this.tempDirs.has(dir)) return true;
     try {
       await fs.rm(dir, { recursive: true, force: true });
     } catch {
       // Files a privileged run left behind may need the same privilege to go.
       if (this.sudo) await this.run(['rm', '-rf', '--', dir], { privileged: true, timeoutMs: 30_000 });
     }
+    const gone = !(await fs.stat(dir).catch(() => undefined));
+    if (gone) this.tempDirs.delete(dir);
+    return gone;
   }
 
   /** Nothing is shared locally; removes any temporary directories still left. */

@@ -116,6 +116,8 @@ export class SshTarget implements Target {
 
   /** The remote command string for `argv` (exposed for tests and logs). */
   remoteCommand(argv: readonly string[], privileged = false): string {
+    const problem = checkArgv(argv);
+    if (problem) throw new Error(`cannot run ${JSON.stringify(argv[0] ?? '')} on ${this.name}: ${problem}`);
     const command = privileged && this.config.sudo ? ['sudo', '-n', '--', ...argv] : [...argv];
     return (
       `LC_ALL=C LANG=C PATH="\${PATH:-/usr/bin:/bin}:${SBIN_PATH}"; export LC_ALL LANG PATH; ` +
@@ -249,13 +251,15 @@ export class SshTarget implements Target {
   }
 
   /** `rm -rf -- DIR` for directories made by makeTempDir (retried with sudo when configured). Never throws. */
-  async removeTempDir(dir: string): Promise<void> {
-    if (!this.tempDirs.has(dir)) return;
-    this.tempDirs.delete(dir);
-    const result = await this.run(['rm', '-rf', '--', dir], { timeoutMs: this.shortTimeoutMs });
+  async removeTempDir(dir: string): Promise<boolean> {
+    if (!this.tempDirs.has(dir)) return true;
+    let result = await this.run(['rm', '-rf', '--', dir], { timeoutMs: this.shortTimeoutMs });
     if (!succeeded(result) && this.config.sudo && result.phase === 'command') {
-      await this.run(['rm', '-rf', '--', dir], { privileged: true, timeoutMs: this.shortTimeoutMs });
+      result = await this.run(['rm', '-rf', '--', dir], { privileged: true, timeoutMs: this.shortTimeoutMs });
     }
+    // Still tracked when it could not go, so that dispose() tries again and callers can name it.
+    if (succeeded(result)) this.tempDirs.delete(dir);
+    return succeeded(result);
   }
 
   /** Removes leftover temporary directories, closes the shared connection (`ssh -O exit`) and its private directory. */

@@ -22,8 +22,8 @@ export interface Target {
   makeTempDir(signal?: AbortSignal): Promise<string>;
   /** Copy a local file into a directory on the target (same path when local) and return the remote path. */
   upload(localPath: string, remoteDir: string, signal?: AbortSignal): Promise<string>;
-  /** Remove a directory made by makeTempDir. Never throws. */
-  removeTempDir(dir: string): Promise<void>;
+  /** Remove a directory made by makeTempDir; true once it is gone (else it stays tracked). Never throws. */
+  removeTempDir(dir: string): Promise<boolean>;
   /** Close any shared connection. */
   dispose(): Promise<void>;
   /**

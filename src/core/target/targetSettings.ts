@@ -69,11 +69,12 @@ function requireBoolean(entry: Record<string, unknown>, key: string): boolean | 
 /** The CLI flags that select the same target (for tasks, which run the CLI). */
 export function cliFlagsForTarget(setting: TargetSetting): string[] {
   const flags: string[] = [];
-  if (setting.host) flags.push('--ssh', setting.host);
-  if (setting.identityFile) flags.push('--identity', setting.identityFile);
-  for (const option of setting.sshOptions ?? []) flags.push('--ssh-option', option);
+  // `--flag=value`: a value starting with '-' must not be read as another flag.
+  if (setting.host) flags.push(`--ssh=${setting.host}`);
+  if (setting.identityFile) flags.push(`--identity=${setting.identityFile}`);
+  for (const option of setting.sshOptions ?? []) flags.push(`--ssh-option=${option}`);
   if (setting.sudo) flags.push('--sudo');
-  if (setting.bpftool) flags.push('--bpftool', setting.bpftool);
-  if (setting.bpffsRoot) flags.push('--bpffs', setting.bpffsRoot);
+  if (setting.bpftool) flags.push(`--bpftool=${setting.bpftool}`);
+  if (setting.bpffsRoot) flags.push(`--bpffs=${setting.bpffsRoot}`);
   return flags;
 }

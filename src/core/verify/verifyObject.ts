@@ -58,9 +58,13 @@ export async function verifyObject(target: Target, objectPath: string, options: 
 
     const parser = new VerifierLogParser();
     const logStream = options.logFile ? fs.createWriteStream(options.logFile) : undefined;
+    // A log file that cannot be written (full disk, no permission) must not crash the process with an unhandled
+    // 'error' event: the error is kept and reported once bpftool is done and the pins are gone.
+    let logError: Error | undefined;
+    logStream?.on('error', (error) => (logError ??= error));
     const onChunk = (chunk: string) => {
       parser.push(chunk);
-      logStream?.write(chunk);
+      if (!logError) logStream?.write(chunk);
       options.onLog?.(chunk);
     };
     const argv = [
@@ -77,9 +81,13 @@ export async function verifyObject(target: Target, objectPath: string, options: 
     ];
     // The log streams into the parser and the log file; the result keeps only a tail (for error classification).
     const run = await target.run(argv, { privileged: true, signal, timeoutMs: options.timeoutMs, maxBuffer: LOG_TAIL_CHARS, onStdout: onChunk, onStderr: onChunk });
-    if (logStream) await new Promise<void>((resolve) => logStream.end(resolve));
+    if (logStream && !logError) await new Promise<void>((resolve) => logStream.end(() => resolve()));
+    logStream?.destroy();
     const log = parser.end();
     if (run.exitCode !== 0) failOnProblem(run, target, 'Loading the program');
+    if (logError) {
+      throw new VerifyProblem('target', `Could not write the verifier log to ${options.logFile}: ${logError.message}.`, 'Free some space there or choose another log file.');
+    }
     if (run.exitCode === 0 && log.verdict !== 'rejected') log.verdict = 'accepted';
     return { log, exitCode: run.exitCode, durationMs: Date.now() - started, leftovers };
   } catch (error) {
@@ -90,7 +98,7 @@ export async function verifyObject(target: Target, objectPath: string, options: 
       const removed = await target.run(['rm', '-rf', '--', pinDir], { privileged: true, timeoutMs: 30_000 });
       if (removed.exitCode !== 0) leftovers.push(pinDir);
     }
-    if (remoteDir) await target.removeTempDir(remoteDir);
+    if (remoteDir && !(await target.removeTempDir(remoteDir))) leftovers.push(remoteDir);
     // A failed run must still say what it could not clean up.
     if (failure instanceof VerifyProblem && leftovers.length) failure.noteLeftovers(target.name, leftovers);
   }
@@ -120,6 +128,6 @@ function failOnProblem(run: RunResult, target: Target, what: string): void {
     throw new VerifyProblem('connection', `${what} failed: ${described}`, 'Check the target in ciliumCustom.targets (or --ssh) and that the host is reachable.');
   }
   if (what !== 'Loading the program') {
-    throw new VerifyProblem('target', `${what} failed on ${target.name}: ${run.stderr.trim() || `exit code ${run.exitCode}`}`, '');
+    throw new VerifyProblem('target', `${what} failed on ${target.name}: ${run.stderr.trim() || target.describeFailure?.(run) || `exit code ${run.exitCode}`}`, '');
   }
 }

@@ -245,7 +245,7 @@ export class RecordingTarget implements Target {
   upload(localPath: string, remoteDir: string, signal?: AbortSignal): Promise<string> {
     return this.inner.upload(localPath, remoteDir, signal);
   }
-  removeTempDir(dir: string): Promise<void> {
+  removeTempDir(dir: string): Promise<boolean> {
     return this.inner.removeTempDir(dir);
   }
   dispose(): Promise<void> {

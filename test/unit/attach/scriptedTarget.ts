@@ -29,6 +29,8 @@ export class ScriptedTarget implements Target {
     this.uploads.push(localPath);
     return localPath;
   }
-  async removeTempDir(): Promise<void> {}
+  async removeTempDir(): Promise<boolean> {
+    return true;
+  }
   async dispose(): Promise<void> {}
 }
