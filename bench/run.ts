@@ -17,6 +17,7 @@ import { bpffsMounted, hasCommand, isRoot } from '../test/system/helpers/require
 import { sshdAvailable } from '../test/system/helpers/sshd';
 import { bpftoolLogToFile, buildSlowObject, parseBench, type ParseBenchResult } from './parseBench';
 import { mapPagingBench, mapPagingRows, type MapPagingResult } from './mapPaging';
+import { serverLatencyBench, type ServerLatencyResult } from './serverLatency';
 import { formatTable, type Row } from './table';
 import { localVerifyBench, remoteVerifyBench, type LocalVerifyResult, type RemoteVerifyResult } from './verifyBench';
 
@@ -68,7 +69,11 @@ async function main(): Promise<number> {
   let remote: RemoteVerifyResult | null = null;
   let slow: SlowResult | null = null;
   let paging: MapPagingResult;
+  let server: ServerLatencyResult;
   try {
+    console.error('bench: language-server diagnostics after edits in a 2,000-line header...');
+    server = await serverLatencyBench({ edits: 200 });
+
     console.error('bench: generating a level-2 log of the slow fixture and parsing it...');
     parse = await parseBench(work, BPFFS);
 
@@ -127,6 +132,13 @@ async function main(): Promise<number> {
     );
   }
   rows.push(...mapPagingRows(paging));
+  rows.push({
+    name: `LS diagnostics after an edit, ${server.lines} lines (median ms)`,
+    ours: server.editToDiagnostics.medianMs,
+    baseline: server.fullParseAndRules.medianMs,
+    baselineName: 'full parse + rules',
+    ratio: server.editToDiagnostics.medianMs / server.fullParseAndRules.medianMs,
+  });
   if (slow) {
     rows.push({ name: 'verify slow fixture, 130 MB log (ms)', ours: slow.pipelineMs, baseline: slow.bpftoolMs, baselineName: 'bpftool > file', ratio: slow.pipelineMs / slow.bpftoolMs });
   }
@@ -146,6 +158,7 @@ async function main(): Promise<number> {
     remote,
     slow,
     paging,
+    server,
     table: rows,
   };
   const outDir = path.join(REPO, 'bench-results');

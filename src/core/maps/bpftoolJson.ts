@@ -44,7 +44,9 @@ function parseJson(text: string, what: string): Parsed<unknown> {
   try {
     return ok(JSON.parse(trimmed) as unknown);
   } catch (error) {
-    const preview = trimmed.length > 120 ? `${trimmed.slice(0, 120)}...` : trimmed;
+    // Garbage may be binary: show a short, printable preview only.
+    const printable = trimmed.slice(0, 80).replace(/[^\x20-\x7e]/g, '?');
+    const preview = trimmed.length > 80 ? `${printable}...` : printable;
     return fail(`${what}: not JSON (${error instanceof Error ? error.message : String(error)}): ${preview}`);
   }
 }

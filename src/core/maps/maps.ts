@@ -28,6 +28,8 @@ export interface ListMapsResult {
   maps: PinnedMap[];
   /** Directories that do not exist on the target. */
   missingDirs: string[];
+  /** Pins bpftool could not describe although they are not programs (its output was unreadable). */
+  unreadable: { path: string; error: string }[];
 }
 
 const OWNER_ORDER: Record<MapOwner, number> = { ours: 0, cilium: 1, other: 2 };
@@ -62,12 +64,17 @@ export async function listPinnedMaps(target: Target, options: ListMapsOptions = 
   }
   const shown = await mapLimited(files, 8, async (file) => ({ file, ...(await showPinnedMap(target, file, options.signal)) }));
   const maps: PinnedMap[] = [];
-  for (const { file, info } of shown) {
-    if (!info.ok) continue; // A program pin, or removed meanwhile.
+  const unreadable: { path: string; error: string }[] = [];
+  for (const { file, info, run } of shown) {
+    if (!info.ok) {
+      // A program pin, or one removed meanwhile, is not a map; anything else is a problem worth showing.
+      if (run.exitCode === 0) unreadable.push({ path: file, error: info.error });
+      continue;
+    }
     maps.push({ ...info.value, pinName: file.split('/').pop() ?? file, path: file, owner: mapOwner(file, pinPrefix), perCpu: isPerCpu(info.value.type) });
   }
   maps.sort((a, b) => OWNER_ORDER[a.owner] - OWNER_ORDER[b.owner] || a.path.localeCompare(b.path));
-  return { maps, missingDirs };
+  return { maps, missingDirs, unreadable };
 }
 
 export interface MapValue {

@@ -85,6 +85,11 @@ export async function verifyObject(target: Target, objectPath: string, options: 
     logStream?.destroy();
     const log = parser.end();
     if (run.exitCode !== 0) failOnProblem(run, target, 'Loading the program');
+    if (run.exitCode !== 0 && log.verdict === 'unknown') {
+      // bpftool failed without a verifier verdict (a broken object, a crash): not a rejection by the verifier.
+      const last = run.stderr.trim().split('\n').filter((line) => line.trim() !== '').at(-1) ?? `exit code ${run.exitCode}`;
+      throw new VerifyProblem('target', `bpftool on ${target.name} failed without a verifier verdict: ${last}`, 'See the verifier log for bpftool\'s output.');
+    }
     if (logError) {
       throw new VerifyProblem('target', `Could not write the verifier log to ${options.logFile}: ${logError.message}.`, 'Free some space there or choose another log file.');
     }

@@ -41,11 +41,15 @@ export class MapsTree implements vscode.TreeDataProvider<MapsNode>, vscode.Dispo
     const target = this.ctx.targets.active();
     if (!node) {
       try {
-        const { maps, missingDirs } = await listPinnedMaps(target, { dirs: this.ctx.config.mapDirectories(target.bpffsRoot), pinPrefix: this.ctx.config.pinPrefix });
-        if (maps.length === 0) return [{ kind: 'message', text: 'No pinned maps', detail: missingDirs.length ? `missing: ${missingDirs.join(', ')}` : undefined }];
-        return (['ours', 'cilium', 'other'] as const)
-          .map((owner) => ({ kind: 'group' as const, owner, maps: maps.filter((m) => m.owner === owner) }))
-          .filter((group) => group.maps.length > 0);
+        const { maps, missingDirs, unreadable } = await listPinnedMaps(target, { dirs: this.ctx.config.mapDirectories(target.bpffsRoot), pinPrefix: this.ctx.config.pinPrefix });
+        const problems: MapsNode[] = unreadable.map((u) => ({ kind: 'message', text: `Cannot read ${u.path}`, detail: u.error }));
+        if (maps.length === 0) return [...problems, { kind: 'message', text: 'No pinned maps', detail: missingDirs.length ? `missing: ${missingDirs.join(', ')}` : undefined }];
+        return [
+          ...problems,
+          ...(['ours', 'cilium', 'other'] as const)
+            .map((owner) => ({ kind: 'group' as const, owner, maps: maps.filter((m) => m.owner === owner) }))
+            .filter((group) => group.maps.length > 0),
+        ];
       } catch (error) {
         return [{ kind: 'message', text: `Cannot list maps on ${target.name}`, detail: error instanceof Error ? error.message : String(error) }];
       }
