@@ -5,6 +5,7 @@ import { runExplainCli, runVerifyCli } from './verifyCli';
 import { runSandboxCli } from './sandboxCli';
 import { runAttachCli, runDetachCli, runEndpointsCli } from './attachCli';
 import { runMapsCli } from './mapsCli';
+import { runCleanupCli } from './cleanupCli';
 
 const USAGE = `usage: cilium-custom <command> [options]
 
@@ -32,6 +33,9 @@ commands:
       Endpoints with a cilium_calls_custom_<ID> map, their four slots, and Cilium's view of them.
   maps [--dir D]... [--dump NAME|PATH] [--offset N] [--limit N] [--json] [target flags]
       Pinned maps (ours first, then Cilium's), or one map's entries with BTF-formatted values.
+  cleanup [--dry-run] [--pin-prefix DIR] [--json] [target flags]
+      Remove what earlier runs left: our programs in no endpoint slot, and temporary
+      verify pins older than 10 minutes. Nothing else is touched.
   sandbox up|traffic|down|status [--endpoint ID] [--identity N] [--count N] [--size B] [--json]
       A local stand-in for a Cilium endpoint (root): a network namespace and veth pair,
       a mock datapath that tail-calls the four custom-call slots of the
@@ -63,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
         return await runEndpointsCli(rest, abort.signal);
       case 'maps':
         return await runMapsCli(rest, abort.signal);
+      case 'cleanup':
+        return await runCleanupCli(rest, abort.signal);
       case undefined:
       case '-h':
       case '--help':

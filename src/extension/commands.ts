@@ -1,6 +1,7 @@
 // Every command the extension contributes, in one table. package.json declares the same IDs (a test compares).
 import * as vscode from 'vscode';
 import { attachCommand, detachCommand } from './attach/attachCommands';
+import { cleanUpOrphansCommand } from './attach/orphansCommand';
 import { buildCommand } from './build/buildCommand';
 import { createSandboxCommand, removeSandboxCommand, sandboxTrafficCommand } from './sandbox/sandboxCommands';
 import type { MapsNode } from './views/mapsTree';
@@ -26,6 +27,7 @@ const COMMANDS: CommandSpec[] = [
   { id: 'ciliumCustom.explainVerifierLog', handler: explainLogCommand, needsTrust: false },
   { id: 'ciliumCustom.attach', handler: attachCommand, needsTrust: true },
   { id: 'ciliumCustom.detach', handler: detachCommand, needsTrust: true },
+  { id: 'ciliumCustom.cleanUpOrphans', handler: (ctx, arg) => cleanUpOrphansCommand(ctx, arg as never), needsTrust: true },
   { id: 'ciliumCustom.refreshEndpoints', handler: (ctx) => ctx.views.endpoints.refresh(), needsTrust: true },
   { id: 'ciliumCustom.refreshMaps', handler: (ctx) => ctx.views.maps.refresh(), needsTrust: true },
   { id: 'ciliumCustom.loadMoreEntries', handler: (ctx, node) => ctx.views.maps.loadMore(node as MapsNode), needsTrust: true },

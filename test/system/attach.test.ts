@@ -13,6 +13,7 @@ import { setSlot } from '../../src/core/endpoints/slots';
 import type { RunResult } from '../../src/core/process';
 import { LocalTarget, SshTarget } from '../../src/core/target';
 import type { Target, TargetRunOptions } from '../../src/core/target/target';
+import { bpftool, createCallsMap, freeEndpointId } from './helpers/callsMap';
 import { copyInto, SDK_DIR, tempDir } from './helpers/fixtures';
 import { bpfIds, listBpffs, RecordingTarget, waitFor } from './helpers/pins';
 import { hasCommand, isRoot, requireBpf, requireOrSkip } from './helpers/require';
@@ -20,42 +21,6 @@ import { sshdAvailable, startSshd, type Sshd } from './helpers/sshd';
 
 const BPFFS = '/sys/fs/bpf';
 const BYTECOUNT = path.join(SDK_DIR, 'examples', 'bytecount.h');
-
-function bpftool(...args: string[]): string {
-  return execFileSync('bpftool', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** A free endpoint id in 60000..65535 (no calls map pinned under it). */
-function freeEndpointId(): number {
-  for (;;) {
-    const id = 60000 + Math.floor(Math.random() * 5536);
-    if (!fs.existsSync(callsMapPath(BPFFS, id))) return id;
-  }
-}
-
-/** Creates the calls map like Cilium does; returns a function removing it and any directory it had to create. */
-function createCallsMap(id: number, type = 'prog_array', root = BPFFS): () => void {
-  const made: string[] = [];
-  for (const dir of [path.join(root, 'tc'), path.join(root, 'tc', 'globals')]) {
-    if (!fs.existsSync(dir)) {
-      fs.mkdirSync(dir);
-      made.unshift(dir);
-    }
-  }
-  const pin = callsMapPath(root, id);
-  const value = type === 'prog_array' ? '4' : '8';
-  bpftool('map', 'create', pin, 'type', type, 'key', '4', 'value', value, 'entries', '4', 'name', 'cilium_calls_cu');
-  return () => {
-    fs.rmSync(pin, { force: true });
-    for (const dir of made) {
-      try {
-        fs.rmdirSync(dir);
-      } catch {
-        // Someone else uses it now.
-      }
-    }
-  };
-}
 
 /** slot -> program id, read with bpftool directly (not through the code under test). */
 function slots(id: number): Map<number, number> {

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attach } from '../../src/core/attach/attach';
+import { buildHeader } from '../../src/core/build/build';
 import { discoverEndpoints } from '../../src/core/endpoints/discover';
 import { callsMapPath } from '../../src/core/endpoints/ids';
 import { CustomCallsProblem } from '../../src/core/endpoints/problem';
@@ -18,7 +19,7 @@ import { assertKernelClean, bpftoolProcesses, RecordingTarget, snapshot, waitFor
 import { hasCommand, isRoot, requireBpf, requireOrSkip } from './helpers/require';
 import { sshdAvailable, startSshd, type Sshd } from './helpers/sshd';
 
-const SLOW_OBJECT = path.join(HEADER_FIXTURES, 'slow', 'too_many_insns.o');
+const SLOW_HEADER = path.join(HEADER_FIXTURES, 'slow', 'too_many_insns.h');
 const BYTECOUNT = path.join(SDK_DIR, 'examples', 'bytecount.h');
 
 async function caught(pending: Promise<unknown>): Promise<unknown> {
@@ -92,8 +93,12 @@ describe('fault injection (system, real processes)', function () {
     if (t) assert.deepEqual(t.remaining, [], 'temporary directories left behind');
   }
 
-  function slowObject(): string {
-    return copyInto(SLOW_OBJECT, tmp.dir);
+  /** The one-million-instruction fixture, built into this test's directory (no test may depend on another's build). */
+  async function slowObject(): Promise<string> {
+    const header = copyInto(SLOW_HEADER, tmp.dir);
+    const built = await buildHeader({ headerPath: header, bundledSdkDir: SDK_DIR });
+    assert.ok(built.ok, built.output);
+    return built.objectPath;
   }
 
   describe('over SSH', function () {
@@ -156,7 +161,7 @@ describe('fault injection (system, real processes)', function () {
     }
 
     it('sshd killed (with its sessions) mid-verify: a "connection lost" problem', async () => {
-      const object = slowObject();
+      const object = await slowObject();
       const { t, ssh } = newTarget();
       const pending = verifyProblem(verifyHeaderOrObject({ input: object, target: t, bundledSdkDir: SDK_DIR }));
       assert.ok(await waitFor(() => bpftoolProcesses('too_many_insns.o').length > 0, 20_000), 'bpftool never started');
@@ -173,7 +178,7 @@ describe('fault injection (system, real processes)', function () {
     });
 
     it('sshd killed under a running bpftool that survives: what the remote is left with', async () => {
-      const object = slowObject();
+      const object = await slowObject();
       const { t, ssh } = newTarget();
       const pending = verifyProblem(verifyHeaderOrObject({ input: object, target: t, bundledSdkDir: SDK_DIR }));
       assert.ok(await waitFor(() => bpftoolProcesses('too_many_insns.o').length > 0, 20_000), 'bpftool never started');
@@ -238,7 +243,7 @@ describe('fault injection (system, real processes)', function () {
       cleanups.push(listener.close);
       const { t, ssh } = newTarget({ port: listener.port, connectTimeoutSec: 2 });
       const started = Date.now();
-      const problem = await verifyProblem(verifyHeaderOrObject({ input: slowObject(), target: t, bundledSdkDir: SDK_DIR }));
+      const problem = await verifyProblem(verifyHeaderOrObject({ input: await slowObject(), target: t, bundledSdkDir: SDK_DIR }));
       assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
       assert.equal(problem.kind, 'connection', problem.full);
       assert.match(problem.message, /timed out after 2 s \(ConnectTimeout\): the port accepted the connection but no SSH server answered/);
@@ -248,7 +253,7 @@ describe('fault injection (system, real processes)', function () {
     });
 
     it('a command timeout kills the remote bpftool and removes the pins', async () => {
-      const object = slowObject();
+      const object = await slowObject();
       const { t, ssh } = newTarget();
       const problem = await verifyProblem(verifyHeaderOrObject({ input: object, target: t, bundledSdkDir: SDK_DIR, timeoutMs: 1500 }));
       assert.equal(problem.kind, 'timeout', problem.full);
@@ -274,7 +279,7 @@ describe('fault injection (system, real processes)', function () {
   describe('locally', function () {
     it('bpftool missing: bpftool-missing with the apt-get fix', async () => {
       const t = new RecordingTarget(new LocalTarget({ bpftool: '/nonexistent' }));
-      const problem = await verifyProblem(verifyHeaderOrObject({ input: slowObject(), target: t, bundledSdkDir: SDK_DIR }));
+      const problem = await verifyProblem(verifyHeaderOrObject({ input: await slowObject(), target: t, bundledSdkDir: SDK_DIR }));
       assert.equal(problem.kind, 'bpftool-missing');
       assert.equal(problem.message, 'bpftool (/nonexistent) was not found on this machine.');
       assert.match(problem.fix, /apt-get install bpftool/);
@@ -330,7 +335,7 @@ describe('fault injection (system, real processes)', function () {
       const plain = tempDir('ccp-faults-nobpffs-');
       cleanups.push(plain.remove);
       const t = new LocalTarget({ bpffsRoot: plain.dir });
-      const problem = await verifyProblem(verifyHeaderOrObject({ input: slowObject(), target: t, bundledSdkDir: SDK_DIR }));
+      const problem = await verifyProblem(verifyHeaderOrObject({ input: await slowObject(), target: t, bundledSdkDir: SDK_DIR }));
       assert.equal(problem.kind, 'bpffs-not-mounted');
       assert.equal(problem.message, `bpffs is not mounted at ${plain.dir}.`);
       assert.equal(problem.fix, `Mount it (as root): mount -t bpf bpf ${plain.dir}`);
@@ -355,7 +360,7 @@ describe('fault injection (system, real processes)', function () {
       for (const dir of [ro.dir, full.dir]) {
         process.env.TMPDIR = dir;
         const target = new SshTarget({ name: 'test-node', destination: 'root@127.0.0.1', port: 1, configFile: '/dev/null', connectTimeoutSec: 2 });
-        const problem = await verifyProblem(verifyHeaderOrObject({ input: slowObject(), target, bundledSdkDir: SDK_DIR }));
+        const problem = await verifyProblem(verifyHeaderOrObject({ input: await slowObject(), target, bundledSdkDir: SDK_DIR }));
         await target.dispose();
         console.log(`      TMPDIR ${dir}: ${problem.kind}: ${problem.full}`);
         assert.equal(problem.kind, 'target');
@@ -375,7 +380,7 @@ describe('fault injection (system, real processes)', function () {
       fs.writeFileSync(path.join(full.dir, 'filler'), Buffer.alloc(60 * 1024));
       const t = new LocalTarget();
       const error = await caught(
-        verifyHeaderOrObject({ input: slowObject(), target: t, bundledSdkDir: SDK_DIR, logFile: path.join(full.dir, 'verifier.log'), timeoutMs: 60_000 }),
+        verifyHeaderOrObject({ input: await slowObject(), target: t, bundledSdkDir: SDK_DIR, logFile: path.join(full.dir, 'verifier.log'), timeoutMs: 60_000 }),
       );
       console.log(`      log file on a full fs: ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)}`);
       assert.ok(error instanceof VerifyProblem, `expected a VerifyProblem, got ${String(error)}`);

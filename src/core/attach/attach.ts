@@ -100,7 +100,7 @@ async function restoreSlots(target: Target, changes: readonly SlotChange[]): Pro
   return failures;
 }
 
-async function removePins(target: Target, dirs: readonly string[]): Promise<string[]> {
+export async function removePins(target: Target, dirs: readonly string[]): Promise<string[]> {
   const failures: string[] = [];
   for (const dir of dirs) {
     const run = await target.run(['rm', '-rf', '--', dir], { privileged: true, timeoutMs: 30_000 });
@@ -110,7 +110,7 @@ async function removePins(target: Target, dirs: readonly string[]): Promise<stri
 }
 
 /** Removes the pin prefix directory if it is empty (it is ours alone); never fails. */
-async function removePrefixIfEmpty(target: Target, pinPrefix: string): Promise<void> {
+export async function removePrefixIfEmpty(target: Target, pinPrefix: string): Promise<void> {
   if (pinPrefix === trimRoot(target.bpffsRoot)) return;
   await target.run(['rmdir', '--ignore-fail-on-non-empty', '--', pinPrefix], { privileged: true, timeoutMs: 30_000 });
 }
@@ -130,7 +130,7 @@ async function describeProg(target: Target, id: number, signal?: AbortSignal): P
 }
 
 /** Every calls map's slots on the target: program id -> number of slots holding it. */
-async function slotReferences(target: Target, signal?: AbortSignal): Promise<Map<number, number>> {
+export async function slotReferences(target: Target, signal?: AbortSignal): Promise<Map<number, number>> {
   const dir = globalsDir(target.bpffsRoot);
   const refs = new Map<number, number>();
   const { names } = await listDir(target, dir, signal);

@@ -2,6 +2,7 @@
 // them. When the target has no such map, one item says why instead of an empty list.
 import * as vscode from 'vscode';
 import { discoverEndpoints, type DiscoveredEndpoint, type DiscoveryResult, type SlotInfo } from '../../core/endpoints/discover';
+import { offerOrphanCleanup } from '../attach/orphansCommand';
 import type { CiliumCustomContext } from '../context';
 
 export type EndpointsNode =
@@ -36,6 +37,7 @@ export class EndpointsTree implements vscode.TreeDataProvider<EndpointsNode> {
     if (node?.kind === 'endpoint') return node.endpoint.slots.map((slot) => ({ kind: 'hook', endpoint: node.endpoint, slot }));
     if (node) return [];
     const result = await this.discovery();
+    void offerOrphanCleanup(this.ctx);
     if (result instanceof Error) return [{ kind: 'message', text: `Cannot list endpoints on ${this.ctx.targets.activeName}`, detail: result.message }];
     if (result.endpoints.length === 0) return [{ kind: 'message', text: 'No endpoints with custom calls', detail: result.reason ?? undefined }];
     return result.endpoints.map((endpoint) => ({ kind: 'endpoint', endpoint }));

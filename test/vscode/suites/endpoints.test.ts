@@ -2,6 +2,7 @@
 // four hooks, attaching the byte counter through the command fills two of them, traffic makes the counter map's
 // entry appear in the Pinned Maps view, and detaching and removing the sandbox leave nothing behind.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { getExtension, requestScreenshot, workspacePath } from '../util';
@@ -106,5 +107,17 @@ describe('endpoints and pinned maps views', function () {
     const hooks = await endpointHooks();
     assert.ok(hooks.every((h) => h.slot?.progId === null));
     assert.ok(!fs.existsSync('/sys/fs/bpf/cilium-custom/bytecount'), 'our pins are gone');
+  });
+
+  it('finds a program left in no slot and cleans it up through the command', async () => {
+    await vscode.commands.executeCommand('ciliumCustom.attach', { header: workspacePath('programs', 'bytecount.h'), endpointId: ENDPOINT, hooks: ['ipv4-ingress'] });
+    assert.ok(fs.existsSync('/sys/fs/bpf/cilium-custom/bytecount'));
+    // The slot emptied behind the extension's back (by hand, or by an editor that died mid-detach).
+    const map = `/sys/fs/bpf/tc/globals/cilium_calls_custom_${String(ENDPOINT).padStart(5, '0')}`;
+    execFileSync('bpftool', ['map', 'delete', 'pinned', map, 'key', '0', '0', '0', '0']);
+    const result = (await vscode.commands.executeCommand('ciliumCustom.cleanUpOrphans', { all: true })) as { orphans: { path: string }[]; failures: string[] };
+    assert.ok(result.orphans.some((o) => o.path === '/sys/fs/bpf/cilium-custom/bytecount'), JSON.stringify(result));
+    assert.deepEqual(result.failures, []);
+    assert.ok(!fs.existsSync('/sys/fs/bpf/cilium-custom/bytecount'), 'the leftover is gone');
   });
 });
