@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { LocalTarget, SshTarget } from '../src/core/target';
 import { verifyHeaderOrObject } from '../src/core/verify/verifyHeader';
 import { SDK_DIR } from '../test/system/helpers/fixtures';
-import { startSshd } from '../test/system/helpers/sshd';
+import { sshTargetConfig, startSshd } from '../test/system/helpers/sshd';
 
 const execFileP = promisify(execFile);
 
@@ -96,14 +96,7 @@ function runWithInput(argv: string[], input: Buffer | null): Promise<string> {
 
 export async function remoteVerifyBench(object: string, bpffsRoot: string, runs: number): Promise<RemoteVerifyResult> {
   const sshd = await startSshd();
-  const target = new SshTarget({
-    name: 'bench',
-    destination: `${sshd.user}@${sshd.host}`,
-    port: sshd.port,
-    identityFile: sshd.identityFile,
-    configFile: '/dev/null',
-    extraOptions: sshd.clientOptions,
-  });
+  const target = new SshTarget(sshTargetConfig(sshd, { name: 'bench', connectTimeoutSec: undefined }));
   try {
     const verify = async () => {
       const result = await verifyHeaderOrObject({ input: object, target, bundledSdkDir: SDK_DIR });

@@ -17,7 +17,7 @@ import { bpftool, createCallsMap, freeEndpointId } from './helpers/callsMap';
 import { copyInto, SDK_DIR, tempDir } from './helpers/fixtures';
 import { bpfIds, listBpffs, RecordingTarget, waitFor } from './helpers/pins';
 import { hasCommand, isRoot, requireBpf, requireOrSkip } from './helpers/require';
-import { sshdAvailable, startSshd, type Sshd } from './helpers/sshd';
+import { sshdAvailable, sshTargetConfig, startSshd, type Sshd } from './helpers/sshd';
 
 const BPFFS = '/sys/fs/bpf';
 const BYTECOUNT = path.join(SDK_DIR, 'examples', 'bytecount.h');
@@ -324,15 +324,7 @@ describe('attach over SSH (system, real sshd on 127.0.0.1)', function () {
     removeMap = createCallsMap(endpoint);
     const initial = ourView([endpoint]);
     const target = new RecordingTarget(
-      new SshTarget({
-        name: 'test-node',
-        destination: `${sshd!.user}@${sshd!.host}`,
-        port: sshd!.port,
-        identityFile: sshd!.identityFile,
-        configFile: '/dev/null',
-        extraOptions: sshd!.clientOptions,
-        connectTimeoutSec: 5,
-      }),
+      new SshTarget(sshTargetConfig(sshd!)),
     );
     try {
       const record = await attach({ target, input: header, endpointId: endpoint, hooks: ['ipv4-ingress', 'ipv4-egress'], bundledSdkDir: SDK_DIR });

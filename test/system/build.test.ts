@@ -88,7 +88,7 @@ describe('build (real make and clang)', function () {
     const marker = 'cilium-custom-pwned';
     const dir = path.join(tmp.dir, `my dir 'q' "dq" $(touch ${marker}) ; touch ${marker} \\ $HOME`);
     fs.mkdirSync(dir);
-    const header = copyInto(path.join(HEADER_FIXTURES, "with space's dir", 'bytecount copy.h'), dir, 'byte count `touch x`.h');
+    const header = copyInto(path.join(SDK_DIR, 'examples', 'bytecount.h'), dir, 'byte count `touch x`.h');
     const result = await buildHeader({ headerPath: header, bundledSdkDir: SDK_DIR });
     assert.ok(result.ok, result.output);
     assert.ok(fs.existsSync(header.replace(/\.h$/, '.o')));

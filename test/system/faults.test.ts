@@ -17,7 +17,7 @@ import { copyInto, HEADER_FIXTURES, SDK_DIR, tempDir } from './helpers/fixtures'
 import { fakeBpftool, fill, isAlive, killSshdOnly, namedProcesses, privateMount, silentListener, sshProcesses } from './helpers/faults';
 import { assertKernelClean, bpftoolProcesses, RecordingTarget, snapshot, waitFor, type KernelSnapshot } from './helpers/pins';
 import { hasCommand, isRoot, requireBpf, requireOrSkip } from './helpers/require';
-import { sshdAvailable, startSshd, type Sshd } from './helpers/sshd';
+import { sshdAvailable, sshTargetConfig, startSshd, type Sshd } from './helpers/sshd';
 
 const SLOW_HEADER = path.join(HEADER_FIXTURES, 'slow', 'too_many_insns.h');
 const BYTECOUNT = path.join(SDK_DIR, 'examples', 'bytecount.h');
@@ -121,16 +121,7 @@ describe('fault injection (system, real processes)', function () {
 
     function newTarget(overrides: Partial<SshTargetConfig> = {}): { t: TrackingTarget; ssh: SshTarget } {
       const of = sshd!;
-      const ssh = new SshTarget({
-        name: 'test-node',
-        destination: `${of.user}@${of.host}`,
-        port: of.port,
-        identityFile: of.identityFile,
-        configFile: '/dev/null',
-        extraOptions: of.clientOptions,
-        connectTimeoutSec: 5,
-        ...overrides,
-      });
+      const ssh = new SshTarget(sshTargetConfig(of, overrides));
       const t = new TrackingTarget(ssh);
       cleanups.push(() => t.dispose());
       return { t, ssh };

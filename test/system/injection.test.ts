@@ -16,7 +16,7 @@ import { hostileInputs, injectionPayloads, type HostileInput } from '../unit/sec
 import { SDK_DIR, tempDir } from './helpers/fixtures';
 import { verifyPinDirs } from './helpers/pins';
 import { hasCommand, isRoot, requireBpf, requireOrSkip, requireToolchain } from './helpers/require';
-import { sshdAvailable, startSshd, type Sshd } from './helpers/sshd';
+import { sshdAvailable, sshTargetConfig, startSshd, type Sshd } from './helpers/sshd';
 
 const MARKER = `ccp-pwned-${crypto.randomBytes(4).toString('hex')}`;
 const EXAMPLE = path.join(SDK_DIR, 'examples', 'bytecount.h');
@@ -86,15 +86,7 @@ describe('hostile strings run nothing: make, ssh, verify over ssh (system)', fun
       requireOrSkip(this, sshdAvailable(), 'sshd is not installed (apt-get install openssh-server)');
       requireOrSkip(this, hasCommand('ssh'), 'the ssh client is not installed (apt-get install openssh-client)');
       sshd = await startSshd();
-      target = new SshTarget({
-        name: 'injection-node',
-        destination: `${sshd.user}@${sshd.host}`,
-        port: sshd.port,
-        identityFile: sshd.identityFile,
-        configFile: '/dev/null',
-        extraOptions: sshd.clientOptions,
-        connectTimeoutSec: 5,
-      });
+      target = new SshTarget(sshTargetConfig(sshd, { name: 'injection-node' }));
     });
 
     after(async () => {

@@ -13,7 +13,7 @@ import { VerifyProblem } from '../../src/core/verify/verifyErrors';
 import { copyInto, expectation, HEADER_FIXTURES, REPO, SDK_DIR, tempDir } from './helpers/fixtures';
 import { assertKernelClean, bpftoolProcesses, processes, RecordingTarget, snapshot, waitFor, type KernelSnapshot } from './helpers/pins';
 import { hasCommand, isRoot, requireBpf, requireOrSkip } from './helpers/require';
-import { freePort, sshdAvailable, startSshd, type Sshd } from './helpers/sshd';
+import { freePort, sshdAvailable, sshTargetConfig, startSshd, type Sshd } from './helpers/sshd';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
 const EXAMPLES_DIR = path.join(SDK_DIR, 'examples');
@@ -67,16 +67,7 @@ describe('verify through SSH (system, real sshd on 127.0.0.1)', function () {
   function newTarget(overrides: Partial<SshTargetConfig> = {}): RecordingTarget {
     const of = server();
     const target = new RecordingTarget(
-      new SshTarget({
-        name: 'test-node',
-        destination: `${of.user}@${of.host}`,
-        port: of.port,
-        identityFile: of.identityFile,
-        configFile: '/dev/null',
-        extraOptions: of.clientOptions,
-        connectTimeoutSec: 5,
-        ...overrides,
-      }),
+      new SshTarget(sshTargetConfig(of, overrides)),
     );
     targets.push(target);
     return target;

@@ -1,5 +1,6 @@
 // A throwaway OpenSSH server for system tests: listens on 127.0.0.1 on a free port, runs in the foreground as our
 // child, accepts one throwaway client key for root, and leaves nothing behind after stop().
+import type { SshTargetConfig } from '../../../src/core/target';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -226,4 +227,18 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The SSH target configuration that reaches a throwaway sshd (its key, its known_hosts, no user ssh_config). */
+export function sshTargetConfig(sshd: Sshd, overrides: Partial<SshTargetConfig> = {}): SshTargetConfig {
+  return {
+    name: 'test-node',
+    destination: `${sshd.user}@${sshd.host}`,
+    port: sshd.port,
+    identityFile: sshd.identityFile,
+    configFile: '/dev/null',
+    extraOptions: sshd.clientOptions,
+    connectTimeoutSec: 5,
+    ...overrides,
+  };
 }

@@ -11,7 +11,7 @@ import { runProcess, succeeded } from '../../../src/core/process';
 import { SshTarget, type SshTargetConfig } from '../../../src/core/target/sshTarget';
 import { hostileStrings, longHostile } from '../../unit/target/hostile';
 import { hasCommand, isRoot, requireOrSkip } from '../helpers/require';
-import { freePort, sshdAvailable, startSshd, type Sshd } from '../helpers/sshd';
+import { freePort, sshdAvailable, sshTargetConfig, startSshd, type Sshd } from '../helpers/sshd';
 
 /** Live (non-zombie) processes whose command line contains `text`. */
 function processesMatching(text: string): Array<{ pid: number; cmdline: string }> {
@@ -77,16 +77,7 @@ describe('SshTarget (system, real sshd)', function () {
   }
 
   function newTarget(overrides: Partial<SshTargetConfig> = {}, of: Sshd = server()): SshTarget {
-    const target = new SshTarget({
-      name: 'test-node',
-      destination: `${of.user}@${of.host}`,
-      port: of.port,
-      identityFile: of.identityFile,
-      configFile: '/dev/null',
-      extraOptions: of.clientOptions,
-      connectTimeoutSec: 5,
-      ...overrides,
-    });
+    const target = new SshTarget(sshTargetConfig(of, overrides));
     targets.push(target);
     return target;
   }
