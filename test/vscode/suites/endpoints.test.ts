@@ -100,6 +100,21 @@ describe('endpoints and pinned maps views', function () {
     assert.ok(Number(mine.entry?.value?.integer) > 0, 'the byte count rose');
     await vscode.commands.executeCommand('workbench.view.extension.ciliumCustom');
     await requestScreenshot('trees');
+
+    // The commands on the view's items: copy an entry, open the whole dump, load more, refresh.
+    await vscode.commands.executeCommand('ciliumCustom.copyMapEntry', mine);
+    const copied = JSON.parse(await vscode.env.clipboard.readText()) as { key: number; value: number };
+    assert.deepEqual(copied, { key: IDENTITY, value: Number(mine.entry?.value?.integer) });
+    const dump = (await vscode.commands.executeCommand('ciliumCustom.openMapDump', counter)) as vscode.TextEditor;
+    const document = JSON.parse(dump.document.getText()) as { map: string; entries: unknown[] };
+    assert.equal(document.map, counter.map?.path);
+    assert.equal(document.entries.length, entries.length);
+    await vscode.commands.executeCommand('ciliumCustom.loadMoreEntries', { kind: 'more', map: counter.map, offset: entries.length });
+    assert.equal((await api.views.maps.getChildren(counter)).length, entries.length, 'no entries beyond the last');
+    await vscode.commands.executeCommand('ciliumCustom.refreshMaps');
+    await vscode.commands.executeCommand('ciliumCustom.refreshEndpoints');
+    await vscode.commands.executeCommand('ciliumCustom.showLog');
+    assert.ok((await api.views.endpoints.getChildren()).some((n) => n.endpoint?.id === ENDPOINT), 'still listed after a refresh');
   });
 
   it('detaching through the command empties the hooks and removes our pins', async () => {
