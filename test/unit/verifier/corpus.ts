@@ -22,7 +22,7 @@ export interface CorpusCase {
   source: { name: string; content: string } | null;
 }
 
-function repoRoot(): string {
+export function repoRoot(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json'))) {
     const up = path.dirname(dir);

@@ -1,21 +1,9 @@
 // Where the unit tests of the verifier-log language find the repository and the shared log corpus.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { corpusDir, repoRoot } from '../verifier/corpus';
 
-export function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
-
-/** VERIFIER_LOG_CORPUS, else ../shared/verifier-logs next to the repository (a missing corpus fails the tests). */
-export function corpusDir(): string {
-  return process.env.VERIFIER_LOG_CORPUS ?? path.resolve(repoRoot(), '../shared/verifier-logs');
-}
+export { corpusDir, repoRoot };
 
 /** The corpus log whose name starts with `prefix` (e.g. '01-'), as lines. */
 export function corpusLog(prefix: string): { name: string; lines: string[] } {
