@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attach } from '../../src/core/attach/attach';
+import { findOrphans, removeOrphans } from '../../src/core/attach/orphans';
 import { buildHeader } from '../../src/core/build/build';
 import { discoverEndpoints } from '../../src/core/endpoints/discover';
 import { callsMapPath } from '../../src/core/endpoints/ids';
@@ -53,9 +54,9 @@ class TrackingTarget extends RecordingTarget {
     return dir;
   }
 
-  /** The temporary directories it made that still exist (the "remote" is this machine). */
+  /** The temporary directories it (or a verify script) made that still exist (the "remote" is this machine). */
   get remaining(): string[] {
-    return this.made.filter((dir) => fs.existsSync(dir));
+    return [...this.made, ...this.uploadDirs].filter((dir) => fs.existsSync(dir));
   }
 }
 
@@ -151,24 +152,39 @@ describe('fault injection (system, real processes)', function () {
       }
     }
 
-    it('sshd killed (with its sessions) mid-verify: a "connection lost" problem', async () => {
+    it('sshd killed with its sessions mid-verify: "connection lost", the leftovers named, and Clean Up Leftovers removes them', async () => {
       const object = await slowObject();
       const { t, ssh } = newTarget();
       const pending = verifyProblem(verifyHeaderOrObject({ input: object, target: t, bundledSdkDir: SDK_DIR }));
       assert.ok(await waitFor(() => bpftoolProcesses('too_many_insns.o').length > 0, 20_000), 'bpftool never started');
+      // SIGKILL for the whole session, the verify script included: nothing on the node can clean up.
       sshd!.killAbruptly();
       const problem = await pending;
       assert.equal(problem.kind, 'connection', problem.full);
       assert.match(problem.message, /Loading the program failed: SSH connection to root@127\.0\.0\.1 port \d+ was lost while the command ran/);
       assert.ok(await waitFor(() => bpftoolProcesses('too_many_insns.o').length === 0, 10_000), 'remote bpftool survived');
       await assertDisposed(t, ssh);
-      const left = collectRemoteLeftovers(t);
-      console.log(`      user sees: ${problem.full}\n      left on the remote: ${JSON.stringify(left)}`);
+      const pins = t.pinDirs.filter((dir) => fs.existsSync(dir));
+      const uploads = t.remaining;
+      console.log(`      user sees: ${problem.full}\n      left on the remote: ${JSON.stringify({ pins, uploads })}`);
+      assert.equal(pins.length + uploads.length, 2, 'the pin and upload directories of a killed script stay');
+      cleanups.push(() => {
+        for (const dir of [...pins, ...uploads]) fs.rmSync(dir, { recursive: true, force: true });
+      });
+      assertLeftoversReported(problem, { pins, uploads });
+
+      // Once they are old enough to belong to no running verify, the leftovers search finds and removes both.
+      const old = new Date(Date.now() - 3600_000);
+      for (const dir of [...pins, ...uploads]) fs.utimesSync(dir, old, old);
+      const node = new LocalTarget();
+      const found = (await findOrphans(node)).filter((o) => [...pins, ...uploads].includes(o.path));
+      assert.deepEqual(found.map((o) => o.kind).sort(), ['verify-pins', 'verify-upload']);
+      assert.deepEqual(await removeOrphans(node, found), []);
+      for (const dir of [...pins, ...uploads]) assert.ok(!fs.existsSync(dir), `not removed: ${dir}`);
       await assertKernelClean(kernelBefore, { timeoutMs: 10_000 });
-      assertLeftoversReported(problem, left);
     });
 
-    it('sshd killed under a running bpftool that survives: what the remote is left with', async () => {
+    it('sshd killed under a running bpftool that survives: the node removes the temporary files itself', async () => {
       const object = await slowObject();
       const { t, ssh } = newTarget();
       const pending = verifyProblem(verifyHeaderOrObject({ input: object, target: t, bundledSdkDir: SDK_DIR }));
@@ -177,14 +193,16 @@ describe('fault injection (system, real processes)', function () {
       const problem = await pending;
       assert.equal(problem.kind, 'connection', problem.full);
       assert.match(problem.message, /was lost while the command ran/);
-      // The remote bpftool runs on (no tty: no SIGHUP) until the verifier gives up, then dies writing to the dead pipe.
+      // The remote bpftool runs on (no tty: no SIGHUP) until the verifier gives up; then the script's EXIT trap cleans.
       assert.ok(survivors.length > 0, 'the remote command should have survived sshd');
       assert.ok(await waitFor(() => bpftoolProcesses('too_many_insns.o').length === 0, 60_000), 'remote bpftool never ended');
       await assertDisposed(t, ssh);
-      const left = collectRemoteLeftovers(t);
-      console.log(`      user sees: ${problem.full}\n      left on the remote: ${JSON.stringify(left)}`);
+      const made = [...t.pinDirs, ...t.uploadDirs];
+      assert.equal(made.length, 2);
+      assert.ok(await waitFor(() => made.every((dir) => !fs.existsSync(dir)), 10_000), `left on the remote: ${made.filter((dir) => fs.existsSync(dir))}`);
+      console.log(`      user sees: ${problem.full}`);
+      assertLeftoversReported(problem, { pins: t.pinDirs, uploads: t.uploadDirs });
       await assertKernelClean(kernelBefore, { timeoutMs: 10_000 });
-      assertLeftoversReported(problem, left);
     });
 
     it('sshd killed mid-attach (as the load step starts: the upload): a clear SSH error, nothing attached', async () => {
@@ -221,6 +239,8 @@ describe('fault injection (system, real processes)', function () {
       assert.match(problem.message, /SSH connection to root@127\.0\.0\.1 port \d+ (refused|was lost)/);
       // The rollback could not reach the node either: it must say so rather than claim a clean rollback.
       if (problem.rollbackFailures.length === 0) assert.doesNotMatch(problem.message, /rolled back/);
+      // And it says what state the endpoint is in.
+      assert.match(problem.message, new RegExp(`No slot of endpoint ${endpoint} was changed\\.`));
       await remote.dispose();
       assert.deepEqual(fs.readdirSync(root.dir).sort(), bpffsBefore, 'the private bpffs changed');
       assert.deepEqual(JSON.parse(bpftoolCli('-j', 'map', 'dump', 'pinned', callsMapPath(root.dir, endpoint))), [], 'a slot was filled');
@@ -328,7 +348,9 @@ describe('fault injection (system, real processes)', function () {
       const t = new LocalTarget({ bpffsRoot: plain.dir });
       const problem = await verifyProblem(verifyHeaderOrObject({ input: await slowObject(), target: t, bundledSdkDir: SDK_DIR }));
       assert.equal(problem.kind, 'bpffs-not-mounted');
-      assert.equal(problem.message, `bpffs is not mounted at ${plain.dir}.`);
+      // What it found depends on the machine's /tmp (ext2/ext3, tmpfs, overlayfs...).
+      assert.ok(problem.message.startsWith(`bpffs is not mounted at ${plain.dir} (found `), problem.message);
+      assert.doesNotMatch(problem.message, /bpf_fs/);
       assert.equal(problem.fix, `Mount it (as root): mount -t bpf bpf ${plain.dir}`);
       const attachProblem = await callsProblem(
         attach({ target: t, input: copyInto(BYTECOUNT, tmp.dir), endpointId: 60002, hooks: ['ipv4-ingress'], bundledSdkDir: SDK_DIR }),
@@ -355,7 +377,7 @@ describe('fault injection (system, real processes)', function () {
         await target.dispose();
         console.log(`      TMPDIR ${dir}: ${problem.kind}: ${problem.full}`);
         assert.equal(problem.kind, 'target');
-        assert.match(problem.message, /^Checking bpffs failed on test-node: ssh could not be started: could not create a private directory for the SSH control socket/, problem.full);
+        assert.match(problem.message, /^Starting the verification failed on test-node: ssh could not be started: could not create a private directory for the SSH control socket/, problem.full);
         assert.match(problem.message, /EROFS|ENOSPC|read-only|no space/i);
       }
       process.env.TMPDIR = savedTmp;

@@ -140,6 +140,8 @@ describe('hostile strings run nothing: make, ssh, verify over ssh (system)', fun
           assertNoMarker('verify over ssh');
           // Other test runs may share this bpffs: only this process's pin directories (named with its pid) count.
           assert.deepEqual(verifyPinDirs().filter((d) => path.basename(d).startsWith(`cilium-custom-verify-${process.pid}-`)), [], 'no temporary pin directory left');
+          const uploads = fs.readdirSync('/tmp').filter((name) => name.startsWith(`cilium-custom-verify-${process.pid}-`));
+          assert.deepEqual(uploads, [], 'no upload directory left in /tmp');
         });
       }
     });

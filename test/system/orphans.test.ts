@@ -70,6 +70,17 @@ describe('leftover programs and pins (real kernel)', function () {
     const failures = await removeOrphans(new LocalTarget(), [{ kind: 'program', path: `${BPFFS}/tc/globals`, detail: 'forged' }]);
     assert.match(failures[0] ?? '', /not one of ours/);
     if (before.includes(`${BPFFS}/tc/globals`)) assert.ok(fs.existsSync(`${BPFFS}/tc/globals`), 'tc/globals is untouched');
+    // Temporary verify directories only by their exact names, on the bpffs or in /tmp: never a path that climbs out.
+    const forged = [
+      { kind: 'verify-upload' as const, path: '/etc', detail: 'forged' },
+      { kind: 'verify-upload' as const, path: '/tmp/cilium-custom-verify-1/../../etc', detail: 'forged' },
+      { kind: 'verify-upload' as const, path: `${BPFFS}/cilium-custom-verify-1-a`, detail: 'forged' },
+      { kind: 'verify-pins' as const, path: '/tmp/cilium-custom-verify-1-a', detail: 'forged' },
+    ];
+    const refused = await removeOrphans(new LocalTarget(), forged);
+    assert.equal(refused.length, forged.length, refused.join('\n'));
+    for (const failure of refused) assert.match(failure, /not one of ours/);
+    assert.ok(fs.existsSync('/etc/passwd'));
   });
 
   afterEach(() => {

@@ -300,7 +300,8 @@ export async function attach(request: AttachRequest): Promise<AttachRecord> {
       verify: { durationMs: verified.durationMs, insnsProcessed: verified.log.stats?.insnsProcessed ?? null },
     };
   } catch (error) {
-    const failures = await restoreSlots(target, changes);
+    const slotFailures = await restoreSlots(target, changes);
+    const failures = [...slotFailures];
     if (remoteDir && !(await target.removeTempDir(remoteDir))) failures.push(`the uploaded object's directory ${remoteDir}`);
     if (pinsMade) {
       failures.push(...(await removePins(target, [layout.dir])));
@@ -318,6 +319,12 @@ export async function attach(request: AttachRequest): Promise<AttachRecord> {
     problem.rollbackFailures.push(...failures);
     if (!failures.length && changes.length + (pinsMade ? 1 : 0) > 0 && !/rolled back|Nothing was changed/.test(problem.message)) {
       problem.message = `${problem.message} The changes made so far were rolled back.`;
+    }
+    // Whatever else went wrong, say what state the endpoint is in.
+    if (changes.length === 0 && !/Nothing was changed/.test(problem.message)) {
+      problem.message = `${problem.message} No slot of endpoint ${endpointId} was changed.`;
+    } else if (slotFailures.length) {
+      problem.message = `${problem.message} Endpoint ${endpointId}'s slots may not be as before: refresh the Endpoints view (or run cilium-custom endpoints) to see what they hold.`;
     }
     throw problem;
   } finally {

@@ -21,9 +21,16 @@ export class VerifyProblem extends Error {
     super(message);
   }
 
-  /** Says which temporary pins could not be removed (e.g. the connection to the target is gone). */
-  noteLeftovers(targetName: string, paths: readonly string[]): void {
-    this.message += ` Temporary pins could not be removed on ${targetName}: ${paths.join(', ')} (remove them with rm -rf as root).`;
+  /**
+   * Says which temporary files could not be removed. After a lost connection the target's own verify script still
+   * removes them once bpftool ends; what stays is found by Clean Up Leftovers.
+   */
+  noteLeftovers(targetName: string, paths: readonly string[], connectionLost = false): void {
+    if (!/[.!?]$/.test(this.message)) this.message += '.';
+    this.message += connectionLost
+      ? ` Its temporary files on ${targetName} (${paths.join(', ')}) are removed there once bpftool ends;` +
+        ' if they stay, Cilium Custom: Clean Up Leftovers (or cilium-custom cleanup) removes them.'
+      : ` Temporary files could not be removed on ${targetName}: ${paths.join(', ')} (Cilium Custom: Clean Up Leftovers, or rm -rf as root).`;
   }
 
   /** Message and fix in one line, for CLIs and notifications. */

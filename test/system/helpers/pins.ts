@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunResult } from '../../../src/core/process';
 import type { Target, TargetRunOptions } from '../../../src/core/target/target';
+import { verifyScriptPlan } from '../../../src/core/verify/verifyScript';
 
 export const BPFFS_ROOT = '/sys/fs/bpf';
 /** Prefix of the temporary pin directories verifyObject makes (see temporaryPinDir). */
@@ -217,6 +218,8 @@ export interface RecordedRun {
 /** A Target that passes everything to `inner` and records each run (argv, timing, result). */
 export class RecordingTarget implements Target {
   readonly runs: RecordedRun[] = [];
+  /** Every argv run so far, recorded as it starts (a verify script makes its pins before it ends). */
+  readonly started: (readonly string[])[] = [];
 
   constructor(readonly inner: Target) {}
 
@@ -235,6 +238,7 @@ export class RecordingTarget implements Target {
 
   async run(argv: readonly string[], options: TargetRunOptions = {}): Promise<RunResult> {
     const startedAt = Date.now();
+    this.started.push([...argv]);
     const result = await this.inner.run(argv, options);
     this.runs.push({ argv: [...argv], privileged: options.privileged ?? false, startedAt, endedAt: Date.now(), result });
     return result;
@@ -255,14 +259,26 @@ export class RecordingTarget implements Target {
     return this.inner.describeFailure?.(result) ?? `exit code ${result.exitCode}`;
   }
 
-  /** The bpftool `prog load` runs seen so far. */
+  /** The bpftool `prog load` runs seen so far, each with bpftool's own argv (verifies run it inside their script). */
   get loads(): RecordedRun[] {
-    return this.runs.filter((r) => r.argv[0] === this.bpftool && r.argv.includes('load'));
+    return this.runs.flatMap((r) => {
+      const argv = verifyScriptPlan(r.argv)?.bpftoolArgv ?? r.argv;
+      return argv[0] === this.bpftool && argv.includes('load') ? [{ ...r, argv }] : [];
+    });
   }
 
-  /** The temporary pin directories the runs made (`mkdir ... <bpffs>/cilium-custom-verify-...`). */
+  /** The temporary pin directories the runs made (a verify script's, or `mkdir ... <bpffs>/cilium-custom-verify-...`). */
   get pinDirs(): string[] {
-    return this.runs.filter((r) => r.argv[0] === 'mkdir').map((r) => r.argv[r.argv.length - 1]).filter((dir) => path.basename(dir).startsWith(PIN_DIR_PREFIX));
+    return this.started.flatMap((argv) => {
+      const plan = verifyScriptPlan(argv);
+      if (plan) return [plan.pinDir];
+      return argv[0] === 'mkdir' && path.basename(argv[argv.length - 1]).startsWith(PIN_DIR_PREFIX) ? [argv[argv.length - 1]] : [];
+    });
+  }
+
+  /** The directories verify scripts uploaded objects into (remote targets only). */
+  get uploadDirs(): string[] {
+    return this.started.flatMap((argv) => verifyScriptPlan(argv)?.uploadDir ?? []);
   }
 }
 
