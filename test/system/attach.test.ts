@@ -14,7 +14,7 @@ import type { RunResult } from '../../src/core/process';
 import { LocalTarget, SshTarget } from '../../src/core/target';
 import type { Target, TargetRunOptions } from '../../src/core/target/target';
 import { bpftool, createCallsMap, freeEndpointId } from './helpers/callsMap';
-import { copyInto, SDK_DIR, tempDir } from './helpers/fixtures';
+import { copyInto, HEADER_FIXTURES, SDK_DIR, tempDir } from './helpers/fixtures';
 import { bpfIds, listBpffs, RecordingTarget, waitFor } from './helpers/pins';
 import { hasCommand, isRoot, requireBpf, requireOrSkip } from './helpers/require';
 import { sshdAvailable, sshTargetConfig, startSshd, type Sshd } from './helpers/sshd';
@@ -126,6 +126,18 @@ describe('attach and detach (system, real kernel)', function () {
     assert.equal(slots(endpoint).size, 0);
     assert.deepEqual(ourView([endpoint]), baseline);
     assert.ok(await waitFor(() => !bpfIds().progs.has(record.prog.id), 5000), 'the program is freed after detach');
+  });
+
+  it('a program the verifier rejects: located, no pin, no prefix made, no slot changed', async () => {
+    const rejectedHeader = copyInto(path.join(HEADER_FIXTURES, 'null_deref.h'), tmp.dir);
+    const prefix = `${BPFFS}/cilium-custom-attach-test-${process.pid}`;
+    const problem = await problemOf(attach({ target, input: rejectedHeader, endpointId: endpoint, hooks: ['ipv4-ingress'], bundledSdkDir: SDK_DIR, pinPrefix: prefix }));
+    assert.equal(problem.kind, 'verifier-rejected', problem.full);
+    assert.match(problem.message, new RegExp(`nothing was attached: ${rejectedHeader.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: `));
+    assert.deepEqual(problem.rollbackFailures, []);
+    assert.ok(!fs.existsSync(prefix), 'the pin prefix made for the load is gone');
+    assert.equal(slots(endpoint).size, 0);
+    assert.deepEqual(ourView([endpoint]), baseline);
   });
 
   it('refuses an occupied slot without replace, naming the program, and changes nothing', async () => {
@@ -330,6 +342,11 @@ describe('attach over SSH (system, real sshd on 127.0.0.1)', function () {
       const record = await attach({ target, input: header, endpointId: endpoint, hooks: ['ipv4-ingress', 'ipv4-egress'], bundledSdkDir: SDK_DIR });
       assert.deepEqual([...slots(endpoint)].sort(), [[0, record.prog.id], [1, record.prog.id]]);
       assert.ok(target.runs.some((r) => r.argv.includes('load') && !r.argv.includes(record.objectPath)), 'the object was uploaded, not loaded from the local path');
+      // The verification is the load: one bpftool prog load, and its upload directory is gone.
+      assert.equal(target.loads.length, 1, target.loads.map((l) => l.argv.join(' ')).join('\n'));
+      assert.equal(target.uploadDirs.length, 1);
+      assert.deepEqual(target.uploadDirs.filter((dir) => fs.existsSync(dir)), []);
+      console.log(`      attach: ${target.runs.length} round trips over the shared connection`);
       const found = (await discoverEndpoints(target, { skipCilium: true })).endpoints.find((e) => e.id === endpoint);
       assert.equal(found?.slots[0].ours, 'bytecount');
       const result = await detach({ target, endpointId: endpoint, hooks: ['ipv4-ingress', 'ipv4-egress'] });

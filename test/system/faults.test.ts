@@ -44,22 +44,6 @@ async function callsProblem(pending: Promise<unknown>): Promise<CustomCallsProbl
   return error;
 }
 
-/** A RecordingTarget that also remembers the temporary directories it made on the target. */
-class TrackingTarget extends RecordingTarget {
-  readonly made: string[] = [];
-
-  override async makeTempDir(signal?: AbortSignal): Promise<string> {
-    const dir = await super.makeTempDir(signal);
-    this.made.push(dir);
-    return dir;
-  }
-
-  /** The temporary directories it (or a verify script) made that still exist (the "remote" is this machine). */
-  get remaining(): string[] {
-    return [...this.made, ...this.uploadDirs].filter((dir) => fs.existsSync(dir));
-  }
-}
-
 function bpftoolCli(...args: string[]): string {
   return execFileSync('bpftool', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
@@ -88,10 +72,10 @@ describe('fault injection (system, real processes)', function () {
    * bpffs and kernel as before, no temp dir the target made, no bpftool running on `mention`. (Temp dirs are tracked
    * per target, not by listing /tmp: other suites may run concurrently.)
    */
-  async function assertNothingLeft(mention?: string, t?: TrackingTarget): Promise<void> {
+  async function assertNothingLeft(mention?: string, t?: RecordingTarget): Promise<void> {
     if (mention) assert.ok(await waitFor(() => bpftoolProcesses(mention).length === 0, 10_000), `bpftool still runs for ${mention}`);
     await assertKernelClean(kernelBefore, { timeoutMs: 10_000 });
-    if (t) assert.deepEqual(t.remaining, [], 'temporary directories left behind');
+    if (t) assert.deepEqual(t.remainingUploads, [], 'temporary directories left behind');
   }
 
   /** The one-million-instruction fixture, built into this test's directory (no test may depend on another's build). */
@@ -120,10 +104,10 @@ describe('fault injection (system, real processes)', function () {
       sshd = undefined;
     });
 
-    function newTarget(overrides: Partial<SshTargetConfig> = {}): { t: TrackingTarget; ssh: SshTarget } {
+    function newTarget(overrides: Partial<SshTargetConfig> = {}): { t: RecordingTarget; ssh: SshTarget } {
       const of = sshd!;
       const ssh = new SshTarget(sshTargetConfig(of, overrides));
-      const t = new TrackingTarget(ssh);
+      const t = new RecordingTarget(ssh);
       cleanups.push(() => t.dispose());
       return { t, ssh };
     }
@@ -138,9 +122,9 @@ describe('fault injection (system, real processes)', function () {
     }
 
     /** Removes (and returns) what a lost connection left on the "remote" (this machine): pin dirs and upload dirs. */
-    function collectRemoteLeftovers(t: TrackingTarget): { pins: string[]; uploads: string[] } {
+    function collectRemoteLeftovers(t: RecordingTarget): { pins: string[]; uploads: string[] } {
       const pins = t.pinDirs.filter((dir) => fs.existsSync(dir));
-      const uploads = t.remaining;
+      const uploads = t.remainingUploads;
       for (const dir of [...pins, ...uploads]) fs.rmSync(dir, { recursive: true, force: true });
       return { pins, uploads };
     }
@@ -165,7 +149,7 @@ describe('fault injection (system, real processes)', function () {
       assert.ok(await waitFor(() => bpftoolProcesses('too_many_insns.o').length === 0, 10_000), 'remote bpftool survived');
       await assertDisposed(t, ssh);
       const pins = t.pinDirs.filter((dir) => fs.existsSync(dir));
-      const uploads = t.remaining;
+      const uploads = t.remainingUploads;
       console.log(`      user sees: ${problem.full}\n      left on the remote: ${JSON.stringify({ pins, uploads })}`);
       assert.equal(pins.length + uploads.length, 2, 'the pin and upload directories of a killed script stay');
       cleanups.push(() => {
@@ -205,7 +189,7 @@ describe('fault injection (system, real processes)', function () {
       await assertKernelClean(kernelBefore, { timeoutMs: 10_000 });
     });
 
-    it('sshd killed mid-attach (as the load step starts: the upload): a clear SSH error, nothing attached', async () => {
+    it('sshd killed mid-attach (as the verify-and-load step starts): a clear SSH error, nothing attached', async () => {
       const { ssh } = newTarget();
       const header = copyInto(BYTECOUNT, tmp.dir);
       const endpoint = 60000 + Math.floor(Math.random() * 5000);
@@ -214,7 +198,7 @@ describe('fault injection (system, real processes)', function () {
       fs.mkdirSync(path.join(root.dir, 'tc', 'globals'), { recursive: true });
       bpftoolCli('map', 'create', callsMapPath(root.dir, endpoint), 'type', 'prog_array', 'key', '4', 'value', '4', 'entries', '4', 'name', 'cilium_calls_cu');
       const bpffsBefore = fs.readdirSync(root.dir).sort();
-      const remote = new TrackingTarget(new SshTarget({ ...(ssh as unknown as { config: SshTargetConfig }).config, bpffsRoot: root.dir }));
+      const remote = new RecordingTarget(new SshTarget({ ...(ssh as unknown as { config: SshTargetConfig }).config, bpffsRoot: root.dir }));
       cleanups.push(() => remote.dispose());
       let killed = false;
       const problem = await callsProblem(
@@ -225,7 +209,7 @@ describe('fault injection (system, real processes)', function () {
           hooks: ['ipv4-ingress'],
           bundledSdkDir: SDK_DIR,
           onStep: (step) => {
-            if (step === 'load' && !killed) {
+            if (step === 'verify and load' && !killed) {
               killed = true;
               sshd!.killAbruptly();
             }

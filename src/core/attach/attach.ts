@@ -175,25 +175,6 @@ export async function attach(request: AttachRequest): Promise<AttachRecord> {
   const explicitName = request.pinName !== undefined ? parsePinName(request.pinName) : undefined;
   const mapPath = callsMapPath(target.bpffsRoot, endpointId);
 
-  step('verify');
-  let verified: VerifyResult;
-  try {
-    verified = await verifyHeaderOrObject({
-      input: request.input,
-      target,
-      bundledSdkDir: request.bundledSdkDir,
-      makeDirSetting: request.makeDirSetting,
-      make: request.make,
-      logLevel: request.logLevel ?? 'verbose',
-      signal,
-      onOutput: request.onOutput,
-    });
-  } catch (error) {
-    if (error instanceof VerifyProblem) throw verifyProblemToAttach(error);
-    throw error;
-  }
-  if (verified.log.verdict !== 'accepted') throw rejected(verified);
-
   step('check the endpoint');
   await checkCallsMap(target, mapPath, signal);
   const before = await readSlots(target, mapPath, signal);
@@ -224,25 +205,45 @@ export async function attach(request: AttachRequest): Promise<AttachRecord> {
   }
   const layout = pinLayout(pinPrefix, pinName);
 
-  const changes: SlotChange[] = [];
-  let pinsMade = false;
-  const remoteDir = target.isRemote ? await target.makeTempDir(signal) : undefined;
-  try {
-    step('load');
-    const objectOnTarget = await target.upload(verified.objectPath, remoteDir ?? '', signal);
-    pinsMade = true; // From here on the pin directory may exist, even if a later step fails halfway.
-    // bpftool pins into an existing directory only; -m applies to the last component, the prefix is made first.
-    for (const dir of [pinPrefix, layout.dir]) {
-      const mkdir = await target.run(['mkdir', '-p', '-m', '0700', '--', dir], { privileged: true, signal, timeoutMs: 30_000 });
-      throwEnvironmentProblem(target, mkdir, `Creating ${dir}`);
-      if (mkdir.exitCode !== 0) throw new CustomCallsProblem('target', `Creating ${dir} failed: ${runErrorText(target, mkdir)}.`);
+  // A failed load leaves no pins (the script removes them, or verifyObject names what it could not), nor a prefix
+  // it made, and no slot changed. `pinsMayStay`: bpftool succeeded, so the script kept them.
+  const undoFailedLoad = async (problem: unknown, pinsMayStay = false): Promise<unknown> => {
+    const failures = pinsMayStay ? await removePins(target, [layout.dir]) : [];
+    if (!prefixListing.exists) await removePrefixIfEmpty(target, pinPrefix);
+    if (!(problem instanceof CustomCallsProblem)) return problem;
+    problem.rollbackFailures.push(...failures);
+    if (!/Nothing was changed|nothing was attached/i.test(problem.message)) {
+      problem.message = `${problem.message} No slot of endpoint ${endpointId} was changed.`;
     }
-    const load = await target.run(
-      [target.bpftool, 'prog', 'load', objectOnTarget, layout.progPin, 'type', 'classifier', 'pinmaps', layout.mapsDir],
-      { privileged: true, signal, timeoutMs: 120_000 },
-    );
-    throwEnvironmentProblem(target, load, 'Loading the program');
-    if (load.exitCode !== 0) throw new CustomCallsProblem('load-failed', `Loading the program failed: ${runErrorText(target, load)}.`);
+    return problem;
+  };
+
+  // The verification is the load: bpftool loads and pins the program under its final pins, which the target
+  // keeps only when the verifier accepts it (one script run, see verifyScript.ts).
+  step('verify and load');
+  let verified: VerifyResult;
+  try {
+    verified = await verifyHeaderOrObject({
+      input: request.input,
+      target,
+      bundledSdkDir: request.bundledSdkDir,
+      makeDirSetting: request.makeDirSetting,
+      make: request.make,
+      logLevel: request.logLevel ?? 'verbose',
+      signal,
+      onOutput: request.onOutput,
+      keepPins: { pinDir: layout.dir, parentDir: pinPrefix },
+    });
+  } catch (error) {
+    const problem = error instanceof VerifyProblem ? verifyProblemToAttach(error) : error;
+    throw await undoFailedLoad(problem);
+  }
+  // (A log that reads as a rejection from a bpftool that succeeded is still a rejection, and its pins go.)
+  if (verified.log.verdict !== 'accepted') throw await undoFailedLoad(rejected(verified), true);
+
+  const changes: SlotChange[] = [];
+  try {
+    step('check the program');
     const shown = await showPinnedProg(target, layout.progPin, signal);
     throwEnvironmentProblem(target, shown.run, 'Reading the loaded program');
     if (!shown.info.ok) throw new CustomCallsProblem('load-failed', `Reading the loaded program failed: ${shown.info.error}.`);
@@ -301,12 +302,9 @@ export async function attach(request: AttachRequest): Promise<AttachRecord> {
     };
   } catch (error) {
     const slotFailures = await restoreSlots(target, changes);
-    const failures = [...slotFailures];
-    if (remoteDir && !(await target.removeTempDir(remoteDir))) failures.push(`the uploaded object's directory ${remoteDir}`);
-    if (pinsMade) {
-      failures.push(...(await removePins(target, [layout.dir])));
-      if (!prefixListing.exists) await removePrefixIfEmpty(target, pinPrefix);
-    }
+    // The pins are ours and new: they go with the failed attach.
+    const failures = [...slotFailures, ...(await removePins(target, [layout.dir]))];
+    if (!prefixListing.exists) await removePrefixIfEmpty(target, pinPrefix);
     const problem =
       error instanceof CustomCallsProblem
         ? error
@@ -317,7 +315,7 @@ export async function attach(request: AttachRequest): Promise<AttachRecord> {
       throw cancelled;
     }
     problem.rollbackFailures.push(...failures);
-    if (!failures.length && changes.length + (pinsMade ? 1 : 0) > 0 && !/rolled back|Nothing was changed/.test(problem.message)) {
+    if (!failures.length && !/rolled back|Nothing was changed/.test(problem.message)) {
       problem.message = `${problem.message} The changes made so far were rolled back.`;
     }
     // Whatever else went wrong, say what state the endpoint is in.
@@ -327,8 +325,6 @@ export async function attach(request: AttachRequest): Promise<AttachRecord> {
       problem.message = `${problem.message} Endpoint ${endpointId}'s slots may not be as before: refresh the Endpoints view (or run cilium-custom endpoints) to see what they hold.`;
     }
     throw problem;
-  } finally {
-    if (remoteDir) await target.removeTempDir(remoteDir);
   }
 }
 

@@ -21,6 +21,12 @@ export async function checkCallsMap(target: Target, mapPath: string, signal?: Ab
   throwEnvironmentProblem(target, run, `Reading ${mapPath}`);
   if (!info.ok) {
     if (/No such file or directory/i.test(info.error)) {
+      // No map because there is no bpffs at all is a different fix.
+      const fs = await target.run(['stat', '-f', '-c', '%T', '--', target.bpffsRoot], { signal, timeoutMs: 30_000 });
+      if (fs.exitCode !== null && fs.stdout.trim() !== 'bpf_fs') {
+        const where = target.isRemote ? ` on ${target.name}` : '';
+        throw new CustomCallsProblem('bpffs-not-mounted', `bpffs is not mounted at ${target.bpffsRoot}${where}.`, `Mount it (as root): mount -t bpf bpf ${target.bpffsRoot}`);
+      }
       throw new CustomCallsProblem(
         'no-calls-map',
         `No custom-calls map at ${mapPath}.`,

@@ -1,8 +1,5 @@
 // The Target for this machine: argv arrays go straight to runProcess, with `sudo -n` in front of privileged runs when
 // the target is configured for sudo and this process is not already root.
-import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describeFailure as describeProcessFailure, runProcess, type RunResult } from '../process';
 import { checkArgv, describeSudoFailure, refusedResult } from './failures';
 import type { Target, TargetRunOptions } from './target';
@@ -14,15 +11,12 @@ export interface LocalTargetConfig {
   bpffsRoot?: string;
 }
 
-const TEMP_PREFIX = 'cilium-custom-';
-
 export class LocalTarget implements Target {
   readonly name = 'local';
   readonly isRemote = false;
   readonly bpffsRoot: string;
   readonly bpftool: string;
   private readonly sudo: boolean;
-  private readonly tempDirs = new Set<string>();
 
   constructor(config: LocalTargetConfig = {}) {
     this.sudo = config.sudo ?? false;
@@ -49,44 +43,8 @@ export class LocalTarget implements Target {
     });
   }
 
-  /** A fresh 0700 directory under os.tmpdir(). */
-  async makeTempDir(signal?: AbortSignal): Promise<string> {
-    signal?.throwIfAborted();
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), TEMP_PREFIX));
-    await fs.chmod(dir, 0o700);
-    this.tempDirs.add(dir);
-    return dir;
-  }
-
-  /**
-   * Local files need no copy: the file is used where it is, and its absolute path is returned. `remoteDir` is not
-   * touched. (Callers must treat the returned path as read-only, exactly as they would a remote copy.)
-   */
-  async upload(localPath: string, _remoteDir: string, signal?: AbortSignal): Promise<string> {
-    signal?.throwIfAborted();
-    const absolute = path.resolve(localPath);
-    await fs.access(absolute, fs.constants.R_OK);
-    return absolute;
-  }
-
-  /** Removes `dir` recursively, but only when makeTempDir made it. Never throws. */
-  async removeTempDir(dir: string): Promise<boolean> {
-    if (!this.tempDirs.has(dir)) return true;
-    try {
-      await fs.rm(dir, { recursive: true, force: true });
-    } catch {
-      // Files a privileged run left behind may need the same privilege to go.
-      if (this.sudo) await this.run(['rm', '-rf', '--', dir], { privileged: true, timeoutMs: 30_000 });
-    }
-    const gone = !(await fs.stat(dir).catch(() => undefined));
-    if (gone) this.tempDirs.delete(dir);
-    return gone;
-  }
-
-  /** Nothing is shared locally; removes any temporary directories still left. */
-  async dispose(): Promise<void> {
-    await Promise.all([...this.tempDirs].map((dir) => this.removeTempDir(dir)));
-  }
+  /** Nothing is shared locally. */
+  async dispose(): Promise<void> {}
 
   describeFailure(result: RunResult): string {
     return describeSudoFailure(result, 'on this machine') ?? describeProcessFailure(result);

@@ -65,7 +65,6 @@ export interface SshRunResult extends RunResult {
 const MAX_REMOTE_COMMAND_BYTES = 128 * 1024 - 1;
 /** Appended (not prepended) to the remote PATH: non-interactive ssh sessions often lack the sbin directories. */
 const SBIN_PATH = '/usr/local/sbin:/usr/sbin:/sbin';
-const REMOTE_TEMP_TEMPLATE = 'cilium-custom.XXXXXXXXXX';
 /** After a timeout or cancellation: how long to wait for the remote PID before giving up on the local client alone. */
 const PID_GRACE_MS = 5_000;
 /** After a timeout or cancellation: how long the remote kill may take before the master connection is closed. */
@@ -81,7 +80,6 @@ export class SshTarget implements Target {
   private readonly ssh: string;
   private readonly connectTimeoutSec: number;
   private readonly marker = `__cilium_custom_pid_${crypto.randomBytes(6).toString('hex')}:`;
-  private readonly tempDirs = new Set<string>();
   private controlDirPromise?: Promise<string>;
   private controlDir?: string;
   private master?: Promise<SshRunResult | undefined>;
@@ -136,7 +134,7 @@ export class SshTarget implements Target {
         argv,
         'EINVAL',
         `cannot run ${JSON.stringify(argv[0])} on ${this.name}: the quoted command is ${Buffer.byteLength(remote)} bytes, ` +
-          `more than the ${MAX_REMOTE_COMMAND_BYTES} one argument may hold; pass large data with input or upload()`,
+          `more than the ${MAX_REMOTE_COMMAND_BYTES} one argument may hold; pass large data with input`,
       );
     }
 
@@ -225,47 +223,9 @@ export class SshTarget implements Target {
     return output;
   }
 
-  /** `mktemp -d` on the remote side: a fresh directory only the remote user can enter. Throws on failure. */
-  async makeTempDir(signal?: AbortSignal): Promise<string> {
-    const result = await this.run(['mktemp', '-d', '-t', REMOTE_TEMP_TEMPLATE], { signal, timeoutMs: this.shortTimeoutMs });
-    if (!succeeded(result)) throw new Error(`could not create a temporary directory on ${this.name}: ${this.describeFailure(result)}`);
-    const dir = result.stdout.replace(/\n$/, '');
-    if (!dir.startsWith('/') || dir.includes('\n')) throw new Error(`mktemp on ${this.name} printed ${JSON.stringify(result.stdout)}`);
-    this.tempDirs.add(dir);
-    return dir;
-  }
-
-  /** Streams the file over the shared connection into `remoteDir`, under its own base name. Throws on failure. */
-  async upload(localPath: string, remoteDir: string, signal?: AbortSignal): Promise<string> {
-    const data = await fs.readFile(localPath);
-    const remotePath = path.posix.join(remoteDir, path.basename(localPath));
-    const result = await this.run(['sh', '-c', 'cat > "$1"', 'sh', remotePath], {
-      input: data,
-      signal,
-      timeoutMs: this.config.commandTimeoutMs,
-    });
-    if (!succeeded(result)) {
-      throw new Error(`could not upload ${localPath} to ${this.name}:${remotePath}: ${this.describeFailure(result)}`);
-    }
-    return remotePath;
-  }
-
-  /** `rm -rf -- DIR` for directories made by makeTempDir (retried with sudo when configured). Never throws. */
-  async removeTempDir(dir: string): Promise<boolean> {
-    if (!this.tempDirs.has(dir)) return true;
-    let result = await this.run(['rm', '-rf', '--', dir], { timeoutMs: this.shortTimeoutMs });
-    if (!succeeded(result) && this.config.sudo && result.phase === 'command') {
-      result = await this.run(['rm', '-rf', '--', dir], { privileged: true, timeoutMs: this.shortTimeoutMs });
-    }
-    // Still tracked when it could not go, so that dispose() tries again and callers can name it.
-    if (succeeded(result)) this.tempDirs.delete(dir);
-    return succeeded(result);
-  }
-
-  /** Removes leftover temporary directories, closes the shared connection (`ssh -O exit`) and its private directory. */
+  /** Closes the shared connection (`ssh -O exit`) and its private directory. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
-    if (this.master) await Promise.all([...this.tempDirs].map((dir) => this.removeTempDir(dir)));
     this.disposed = true;
     const dir = this.controlDir ?? (this.controlDirPromise ? await this.controlDirPromise.catch(() => undefined) : undefined);
     if (!dir) return;
@@ -314,10 +274,6 @@ export class SshTarget implements Target {
 
   private get persistSec(): number {
     return this.config.controlPersistSec ?? 300;
-  }
-
-  private get shortTimeoutMs(): number {
-    return this.config.commandTimeoutMs ?? 30_000;
   }
 
   private get where(): string {

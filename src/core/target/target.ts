@@ -18,12 +18,6 @@ export interface Target {
   readonly bpftool: string;
   /** Run an argv on the target. Never throws; the argv reaches the remote side intact (quoted by one function). */
   run(argv: readonly string[], options?: TargetRunOptions): Promise<RunResult>;
-  /** Create a private (0700) temporary directory on the target and return its path. */
-  makeTempDir(signal?: AbortSignal): Promise<string>;
-  /** Copy a local file into a directory on the target (same path when local) and return the remote path. */
-  upload(localPath: string, remoteDir: string, signal?: AbortSignal): Promise<string>;
-  /** Remove a directory made by makeTempDir; true once it is gone (else it stays tracked). Never throws. */
-  removeTempDir(dir: string): Promise<boolean>;
   /** Close any shared connection. */
   dispose(): Promise<void>;
   /**

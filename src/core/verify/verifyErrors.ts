@@ -25,9 +25,9 @@ export class VerifyProblem extends Error {
    * Says which temporary files could not be removed. After a lost connection the target's own verify script still
    * removes them once bpftool ends; what stays is found by Clean Up Leftovers.
    */
-  noteLeftovers(targetName: string, paths: readonly string[], connectionLost = false): void {
+  noteLeftovers(targetName: string, paths: readonly string[], removedByTheTarget = false): void {
     if (!/[.!?]$/.test(this.message)) this.message += '.';
-    this.message += connectionLost
+    this.message += removedByTheTarget
       ? ` Its temporary files on ${targetName} (${paths.join(', ')}) are removed there once bpftool ends;` +
         ' if they stay, Cilium Custom: Clean Up Leftovers (or cilium-custom cleanup) removes them.'
       : ` Temporary files could not be removed on ${targetName}: ${paths.join(', ')} (Cilium Custom: Clean Up Leftovers, or rm -rf as root).`;

@@ -7,7 +7,7 @@ import { defaultProgName, objectPathFor } from '../build/makeArgs';
 import type { VerifierLog } from '../verifier/model';
 import type { Target } from '../target/target';
 import { locateVerdict, type LocatedVerdict } from './locate';
-import { verifyObject, type VerifierLogLevel } from './verifyObject';
+import { verifyObject, type VerifierLogLevel, type VerifyObjectOptions } from './verifyObject';
 import { VerifyProblem } from './verifyErrors';
 
 export interface VerifyRequest {
@@ -23,6 +23,8 @@ export interface VerifyRequest {
   signal?: AbortSignal;
   timeoutMs?: number;
   onOutput?: (chunk: string) => void;
+  /** Attach: load for good under these pins (see VerifyObjectOptions.keepPins). */
+  keepPins?: VerifyObjectOptions['keepPins'];
 }
 
 export interface VerifyResult {
@@ -70,6 +72,7 @@ export async function verifyHeaderOrObject(request: VerifyRequest): Promise<Veri
     signal: request.signal,
     timeoutMs: request.timeoutMs,
     onLog: request.onOutput,
+    keepPins: request.keepPins,
   });
   const located = isHeader
     ? await locateVerdict(verified.log, {

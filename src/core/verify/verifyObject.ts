@@ -1,7 +1,6 @@
 // Runs the kernel verifier on an object through `bpftool prog load`, on any Target, under temporary pins that are
 // removed afterwards whatever happens (success, rejection, cancellation, a dropped connection). The steps on the
 // target are one script run (verifyScript.ts); this side streams the log into the parser and names the problem.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VerifierLogParser } from '../verifier/parser';
@@ -9,7 +8,7 @@ import type { VerifierLog } from '../verifier/model';
 import type { RunResult } from '../process';
 import type { Target } from '../target/target';
 import { classifyRunProblem, VerifyProblem } from './verifyErrors';
-import { readVerifyScriptReport, UPLOAD_ROOT, verifyScriptArgv, withoutScriptLines, type VerifyScriptReport, type VerifyScriptStep } from './verifyScript';
+import { readVerifyScriptReport, temporaryRunName, UPLOAD_ROOT, verifyScriptArgv, withoutScriptLines, type VerifyScriptReport, type VerifyScriptStep } from './verifyScript';
 
 /** How much of bpftool's output a verify keeps in memory besides what the parser keeps: a level-2 log can be GBs. */
 const LOG_TAIL_CHARS = 1024 * 1024;
@@ -24,6 +23,11 @@ export interface VerifyObjectOptions {
   /** The whole log is written here as it arrives (the parser keeps only what it needs). */
   logFile?: string;
   onLog?: (chunk: string) => void;
+  /**
+   * Load for good (attach): pin under `pinDir` (made in `parentDir`, which is made when missing) and keep the pins
+   * when the program loads; without it the pins are temporary and always removed.
+   */
+  keepPins?: { pinDir: string; parentDir: string };
 }
 
 export interface VerifyObjectResult {
@@ -35,10 +39,6 @@ export interface VerifyObjectResult {
   leftovers: string[];
 }
 
-/** Where temporary pins go: a directory of our own on the target's bpffs, unique per run. */
-export function temporaryPinDir(bpffsRoot: string): string {
-  return `${bpffsRoot.replace(/\/+$/, '')}/cilium-custom-verify-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-}
 
 export async function verifyObject(target: Target, objectPath: string, options: VerifyObjectOptions = {}): Promise<VerifyObjectResult> {
   const started = Date.now();
@@ -46,9 +46,11 @@ export async function verifyObject(target: Target, objectPath: string, options: 
     throw new VerifyProblem('object-missing', `Object file not found: ${objectPath}.`, 'Build the header first (Cilium Custom: Build Custom Program).');
   }
   const signal = options.signal;
-  const pinDir = temporaryPinDir(target.bpffsRoot);
-  // Remote targets get the object on the script's stdin, into a directory named after the pin directory.
-  const uploadDir = target.isRemote ? `${UPLOAD_ROOT}/${path.posix.basename(pinDir)}` : undefined;
+  // Temporary pins go to a directory of our own on the target's bpffs; remote targets get the object on the
+  // script's stdin, into a directory of the same name in /tmp.
+  const runName = temporaryRunName();
+  const pinDir = options.keepPins?.pinDir ?? `${target.bpffsRoot.replace(/\/+$/, '')}/${runName}`;
+  const uploadDir = target.isRemote ? `${UPLOAD_ROOT}/${runName}` : undefined;
   const uploadName = path.basename(objectPath);
   const objectOnTarget = uploadDir ? `${uploadDir}/${uploadName}` : path.resolve(objectPath);
   const input = uploadDir ? await fs.promises.readFile(objectPath) : undefined;
@@ -77,7 +79,7 @@ export async function verifyObject(target: Target, objectPath: string, options: 
     options.onLog?.(chunk);
   };
   // The log streams into the parser and the log file; the result keeps only a tail (for error classification).
-  const run = await target.run(verifyScriptArgv({ bpffsRoot: target.bpffsRoot, pinDir, uploadDir, uploadName, bpftoolArgv }), {
+  const run = await target.run(verifyScriptArgv({ bpffsRoot: target.bpffsRoot, pinDir, uploadDir, uploadName, keepUnder: options.keepPins?.parentDir, bpftoolArgv }), {
     privileged: true,
     signal,
     timeoutMs: options.timeoutMs,
@@ -109,7 +111,8 @@ export async function verifyObject(target: Target, objectPath: string, options: 
     }
   } catch (error) {
     // A failed run must still say what it could not clean up.
-    if (error instanceof VerifyProblem && leftovers.length) error.noteLeftovers(target.name, leftovers, connectionLost(run));
+    // After a lost connection the script still cleans up by itself, unless it was to keep the pins of a good load.
+    if (error instanceof VerifyProblem && leftovers.length) error.noteLeftovers(target.name, leftovers, connectionLost(run) && !options.keepPins);
     throw error;
   }
   if (run.exitCode === 0 && log.verdict !== 'rejected') log.verdict = 'accepted';
@@ -143,7 +146,9 @@ function failOnProblem(run: RunResult, target: Target, report: VerifyScriptRepor
   const problem = classifyRunProblem(run, target, what);
   // A step that failed before bpftool ran says nothing about bpftool being there.
   if (problem && !(failed && problem.kind === 'bpftool-missing')) throw problem;
-  if (target.isRemote && ((run as { phase?: string }).phase === 'connect' || connectionLost(run))) {
+  // ssh's own failure (exit 255 before any remote command started) is a connection problem too.
+  const neverStarted = run.exitCode === 255 && (run as { remotePid?: number }).remotePid === undefined;
+  if (target.isRemote && ((run as { phase?: string }).phase === 'connect' || connectionLost(run) || neverStarted)) {
     const described = target.describeFailure?.(run) ?? run.stderr.trim().split('\n').at(-1) ?? '';
     throw new VerifyProblem('connection', `${what} failed: ${described}`, 'Check the target in ciliumCustom.targets (or --ssh) and that the host is reachable.');
   }

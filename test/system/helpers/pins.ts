@@ -243,15 +243,6 @@ export class RecordingTarget implements Target {
     this.runs.push({ argv: [...argv], privileged: options.privileged ?? false, startedAt, endedAt: Date.now(), result });
     return result;
   }
-  makeTempDir(signal?: AbortSignal): Promise<string> {
-    return this.inner.makeTempDir(signal);
-  }
-  upload(localPath: string, remoteDir: string, signal?: AbortSignal): Promise<string> {
-    return this.inner.upload(localPath, remoteDir, signal);
-  }
-  removeTempDir(dir: string): Promise<boolean> {
-    return this.inner.removeTempDir(dir);
-  }
   dispose(): Promise<void> {
     return this.inner.dispose();
   }
@@ -271,7 +262,7 @@ export class RecordingTarget implements Target {
   get pinDirs(): string[] {
     return this.started.flatMap((argv) => {
       const plan = verifyScriptPlan(argv);
-      if (plan) return [plan.pinDir];
+      if (plan) return plan.keepUnder ? [] : [plan.pinDir];
       return argv[0] === 'mkdir' && path.basename(argv[argv.length - 1]).startsWith(PIN_DIR_PREFIX) ? [argv[argv.length - 1]] : [];
     });
   }
@@ -279,6 +270,11 @@ export class RecordingTarget implements Target {
   /** The directories verify scripts uploaded objects into (remote targets only). */
   get uploadDirs(): string[] {
     return this.started.flatMap((argv) => verifyScriptPlan(argv)?.uploadDir ?? []);
+  }
+
+  /** Upload directories that still exist (for SSH tests, whose "remote" is this machine). */
+  get remainingUploads(): string[] {
+    return this.uploadDirs.filter((dir) => fs.existsSync(dir));
   }
 }
 

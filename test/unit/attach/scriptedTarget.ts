@@ -10,7 +10,6 @@ export class ScriptedTarget implements Target {
   readonly isRemote = false;
   readonly bpftool = 'bpftool';
   readonly runs: string[][] = [];
-  readonly uploads: string[] = [];
 
   constructor(
     private readonly respond: Responder = () => undefined,
@@ -21,16 +20,6 @@ export class ScriptedTarget implements Target {
     this.runs.push([...argv]);
     const answer = this.respond(argv) ?? { exitCode: 127, stderr: `${argv[0]}: command not found\n` };
     return { argv, exitCode: 0, signal: null, stdout: '', stderr: '', durationMs: 0, cancelled: false, timedOut: false, ...answer };
-  }
-  async makeTempDir(): Promise<string> {
-    return '/tmp/scripted';
-  }
-  async upload(localPath: string): Promise<string> {
-    this.uploads.push(localPath);
-    return localPath;
-  }
-  async removeTempDir(): Promise<boolean> {
-    return true;
   }
   async dispose(): Promise<void> {}
 }

@@ -1,7 +1,5 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { succeeded } from '../../../src/core/process';
 import { createTarget, describeTargetFailure, LocalTarget } from '../../../src/core/target';
 
@@ -35,36 +33,6 @@ describe('LocalTarget', () => {
     assert.deepEqual(sudo.commandFor(['bpftool', 'prog'], true), asRoot ? ['bpftool', 'prog'] : ['sudo', '-n', '--', 'bpftool', 'prog']);
     assert.deepEqual(sudo.commandFor(['bpftool', 'prog'], false), ['bpftool', 'prog']);
     assert.deepEqual(target.commandFor(['bpftool', 'prog'], true), ['bpftool', 'prog']);
-  });
-
-  it('makes private temporary directories and removes only its own', async () => {
-    const dir = await target.makeTempDir();
-    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
-    assert.ok(dir.startsWith(os.tmpdir()));
-    fs.writeFileSync(path.join(dir, 'f'), 'x');
-
-    const foreign = fs.mkdtempSync(path.join(os.tmpdir(), 'ccp-foreign-'));
-    leftovers.push(foreign);
-    await target.removeTempDir(foreign);
-    assert.ok(fs.existsSync(foreign), 'a directory the target did not make must stay');
-
-    await target.removeTempDir(dir);
-    assert.equal(fs.existsSync(dir), false);
-    await target.removeTempDir(dir); // twice: no error
-  });
-
-  it('uploads by returning the local path unchanged (absolute)', async () => {
-    const dir = await target.makeTempDir();
-    const file = path.join(dir, 'prog.o');
-    fs.writeFileSync(file, 'ELF');
-    assert.equal(await target.upload(path.relative(process.cwd(), file), dir), file);
-    await assert.rejects(target.upload(path.join(dir, 'missing.o'), dir));
-  });
-
-  it('dispose removes leftover temporary directories', async () => {
-    const dir = await target.makeTempDir();
-    await target.dispose();
-    assert.equal(fs.existsSync(dir), false);
   });
 
   it('is what createTarget builds for kind local', () => {
