@@ -3,7 +3,7 @@
 // come back as VerifyProblems with their fix, the CLI prints the explain JSON, and nothing is ever left behind on the
 // bpffs or in the kernel (pins, programs, maps, bpftool processes).
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildHeader } from '../../src/core/build/build';
@@ -12,7 +12,13 @@ import { verifyHeaderOrObject, type VerifyResult } from '../../src/core/verify/v
 import { VerifyProblem, type VerifyProblemKind } from '../../src/core/verify/verifyErrors';
 import { copyInto, expectation, HEADER_FIXTURES, readExpectations, REPO, SDK_DIR, tempDir } from './helpers/fixtures';
 import { assertKernelClean, bpftoolProcesses, RecordingTarget, snapshot, verifyPinDirs, waitFor, type KernelSnapshot } from './helpers/pins';
-import { requireBpf } from './helpers/require';
+import { hasCommand, requireBpf, requireOrSkip } from './helpers/require';
+import { readVerifyScriptReport, temporaryRunName, verifyScriptArgv } from '../../src/core/verify/verifyScript';
+
+/** The absolute path of a command on PATH. */
+function execPath(command: string): string {
+  return execFileSync('sh', ['-c', 'command -v "$1"', 'sh', command], { encoding: 'utf8' }).trim();
+}
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
 const EXAMPLES_DIR = path.join(SDK_DIR, 'examples');
@@ -256,6 +262,25 @@ describe('verify (local target, real kernel)', function () {
     assert.deepEqual(fs.readdirSync(plain), [], 'nothing was created in it');
     assert.ok(!problem.message.includes('bpftool'), `bpftool never ran: ${problem.message}`);
     await assertNothingLeft(t);
+  });
+
+  it('the verify script runs under busybox (sh and stat, as on an Alpine node): bpffs recognised, pins made and removed', function () {
+    requireOrSkip(this, hasCommand('busybox'), 'busybox is not installed (apt-get install busybox)');
+    const bin = fs.mkdtempSync(path.join(tmp.dir, 'busybox-bin-'));
+    for (const applet of ['sh', 'stat', 'mkdir', 'rm', 'cat', 'ls']) fs.symlinkSync(execPath('busybox'), path.join(bin, applet));
+    const pinDir = `/sys/fs/bpf/${temporaryRunName()}`;
+    const argv = verifyScriptArgv({ bpffsRoot: '/sys/fs/bpf', pinDir, bpftoolArgv: ['ls', '-d', pinDir] });
+    const run = spawnSync(path.join(bin, 'sh'), argv.slice(1), { encoding: 'utf8', env: { ...process.env, PATH: bin } });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, `${pinDir}\n`, 'the pin directory existed while the command ran');
+    assert.ok(!fs.existsSync(pinDir), 'and is gone afterwards');
+    // And a directory that is not a bpffs is refused with busybox's own type name.
+    const other = spawnSync(path.join(bin, 'sh'), verifyScriptArgv({ bpffsRoot: tmp.dir, pinDir: path.join(tmp.dir, 'p'), bpftoolArgv: ['true'] }).slice(1), {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: bin },
+    });
+    assert.equal(other.status, 3);
+    assert.match(readVerifyScriptReport(other.stderr).failed?.detail ?? '', /^found \S/);
   });
 
   it('the CLI `verify --json` prints the explain JSON with the failing line and exits 1', () => {

@@ -8,6 +8,7 @@
 // The script is a constant: every path and the whole bpftool argv reach it as positional parameters, never as text
 // of the script, so hostile names arrive intact and run nothing.
 import * as crypto from 'node:crypto';
+import { BPFFS_MAGIC_HEX } from '../target/bpffs';
 
 /** `$0` of the script: it shows in `ps` on the target and in the shell's own error messages. */
 export const VERIFY_SCRIPT_NAME = 'cilium-custom-verify';
@@ -41,8 +42,8 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap '' PIPE
-fs=$(stat -f -c %T -- "$root" 2>&1) || { say "failed bpffs: $fs"; exit 3; }
-[ "$fs" = bpf_fs ] || { say "failed bpffs: found $fs"; exit 3; }
+fs=$(stat -f -c '%t %T' -- "$root" 2>&1) || { say "failed bpffs: $fs"; exit 3; }
+case $fs in ${BPFFS_MAGIC_HEX}' '*) ;; *) say "failed bpffs: found \${fs#* }"; exit 3 ;; esac
 if [ -n "$up" ]; then
   err=$(mkdir -m 0700 -- "$up" 2>&1) || { say "failed upload: $err"; exit 3; }
   made_up=1

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readStatFs, statFsArgv } from '../../../src/core/target/bpffs';
 import { readVerifyScriptReport, verifyScriptArgv, verifyScriptPlan, withoutScriptLines } from '../../../src/core/verify/verifyScript';
 
 describe('verify script', () => {
@@ -63,5 +64,15 @@ describe('verify script', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('bpffs type check', () => {
+  it('knows a bpffs by its magic, from GNU stat and from busybox stat', () => {
+    assert.deepEqual(readStatFs('cafe4a11 bpf_fs\n'), { isBpffs: true, typeName: 'bpf_fs' });
+    assert.deepEqual(readStatFs('cafe4a11 UNKNOWN\n'), { isBpffs: true, typeName: 'UNKNOWN' });
+    assert.deepEqual(readStatFs('ef53 ext2/ext3\n'), { isBpffs: false, typeName: 'ext2/ext3' });
+    assert.deepEqual(readStatFs(''), { isBpffs: false, typeName: '' });
+    assert.deepEqual(statFsArgv('-x'), ['stat', '-f', '-c', '%t %T', '--', '-x']);
   });
 });
