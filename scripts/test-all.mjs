@@ -6,6 +6,8 @@ const tiers = [
   { name: 'unit', argv: ['npx', 'mocha', '--config', 'test/unit/.mocharc.json'] },
   { name: 'system', argv: ['npx', 'mocha', '--config', 'test/system/.mocharc.json'] },
   { name: 'vscode', argv: ['node', 'scripts/vscode-host/run.mjs'] },
+  // The packaged .vsix, installed into a VS Code host and used from there.
+  { name: 'vsix', argv: ['npm', 'run', '--silent', 'test:vsix'] },
 ];
 const only = process.argv.slice(2);
 const totals = { passed: 0, failed: 0, skipped: 0 };

@@ -6,8 +6,11 @@
 // named in the workspace's run configuration; this script waits for it, takes a screenshot of the workbench,
 // prints the results and always shuts the server and the browser down.
 //
-// Usage: node scripts/vscode-host/run.mjs [--build] [--grep REGEX] [--timeout SECONDS] [--show FILE] [--keep]
+// Usage: node scripts/vscode-host/run.mjs [--build] [--vsix FILE] [--grep REGEX] [--timeout SECONDS] [--show FILE] [--keep]
 //   --build    run `npm run build` and `tsc -p .` first (otherwise dist/ and out/ must be built already)
+//   --vsix     test the packaged extension instead: install FILE into the throwaway extensions directory with the
+//              server's own --install-extension, load an empty runner extension for development, and run the
+//              suites of test/vscode/installed/ (results and screenshot named vscode-vsix-*)
 //   --grep     only tests whose full title matches REGEX
 //   --timeout  give up waiting for results after SECONDS (default 600, or $CILIUM_CUSTOM_VSCODE_TIMEOUT)
 //   --show     workspace-relative file to show in an editor for the screenshot (default bpf/custom/broken.h)
@@ -32,15 +35,18 @@ const { values: args } = parseArgs({
     timeout: { type: 'string', default: process.env.CILIUM_CUSTOM_VSCODE_TIMEOUT ?? '600' },
     show: { type: 'string', default: 'bpf/custom/broken.h' },
     keep: { type: 'boolean', default: false },
+    vsix: { type: 'string' },
   },
 });
+const vsixFile = args.vsix ? path.resolve(args.vsix) : undefined;
+const outputName = vsixFile ? 'vscode-vsix' : 'vscode';
 const timeoutMs = Number(args.timeout) * 1000;
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
 const resultsDir = path.join(repoRoot, 'test-results');
 const logDir = path.join(resultsDir, 'vscode-host');
-const screenshotFile = path.join(resultsDir, 'vscode-workbench.png');
-const resultsCopy = path.join(resultsDir, 'vscode-results.json');
+const screenshotFile = path.join(resultsDir, `${outputName}-workbench.png`);
+const resultsCopy = path.join(resultsDir, `${outputName}-results.json`);
 const extensionMain = path.join(repoRoot, 'dist', 'extension.js');
 const testsModule = path.join(repoRoot, 'out', 'test', 'vscode', 'index.js');
 
@@ -100,8 +106,15 @@ async function main() {
   mkdirSync(shotRequests);
   mkdirSync(dataDir);
   mkdirSync(extensionsDir);
+  let developmentPath = repoRoot;
+  if (vsixFile) {
+    if (!existsSync(vsixFile)) throw new HarnessError(`no ${vsixFile}: run \`npm run package\` first`);
+    step(process.execPath, [host.serverMain, '--install-extension', vsixFile, '--extensions-dir', extensionsDir, '--user-data-dir', dataDir, '--server-data-dir', dataDir, '--accept-server-license-terms']);
+    developmentPath = createRunnerExtension(path.join(tmp, 'runner'));
+  }
   createFixtureWorkspace(workspace, {
     resultsFile,
+    ...(vsixFile ? { installedExtensionsDir: extensionsDir } : {}),
     ...(args.grep ? { grep: args.grep } : {}),
     screenshot: { ackFile, openFile: args.show, showProblems: true, timeoutMs: 60_000, requestDir: shotRequests },
   });
@@ -146,7 +159,7 @@ async function main() {
 
   const remote = (file) => `vscode-remote://127.0.0.1:${port}${pathToFileURL(file).pathname}`;
   const payload = [
-    ['extensionDevelopmentPath', remote(repoRoot)],
+    ['extensionDevelopmentPath', remote(developmentPath)],
     ['extensionTestsPath', remote(testsModule)],
   ];
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
@@ -172,6 +185,17 @@ async function main() {
   writeFileSync(ackFile, 'done\n');
 
   return report(results, Date.now() - started);
+}
+
+/**
+ * An extension with nothing in it, to be "under development" in --vsix mode: VS Code runs tests only for an
+ * extension under development, and the repository itself would shadow the installed copy.
+ */
+function createRunnerExtension(dir) {
+  mkdirSync(dir, { recursive: true });
+  const manifest = { name: 'vsix-test-runner', publisher: 'cilium-custom-dev', version: '0.0.0', engines: { vscode: '^1.100.0' } };
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+  return dir;
 }
 
 function step(command, argv) {

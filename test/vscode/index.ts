@@ -46,6 +46,11 @@ export interface RunConfig {
   resultsFile?: string;
   /** Only run tests whose full title matches this regular expression. */
   grep?: string;
+  /**
+   * Set when the launcher installed the packaged .vsix here (run.mjs --vsix): the suites of installed/ run, against
+   * that copy, instead of those of suites/.
+   */
+  installedExtensionsDir?: string;
   /** Set when the launcher takes a screenshot: the workbench is staged, then run() waits for this file. */
   screenshot?: {
     ackFile: string;
@@ -70,6 +75,7 @@ export const RUN_CONFIG_FILE = path.join('.vscode', 'cilium-custom-test-run.json
 /** out/test/vscode -> repository root. */
 const extensionRoot = path.resolve(__dirname, '..', '..', '..');
 const suitesDir = path.join(__dirname, 'suites');
+const installedSuitesDir = path.join(__dirname, 'installed');
 
 export async function run(): Promise<void> {
   const startedAt = new Date().toISOString();
@@ -134,7 +140,7 @@ function readRunConfig(): { config: RunConfig; channel: TestResults['resultsChan
 function runMocha(config: RunConfig, tests: TestRecord[], warnings: string[]): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
   if (config.grep) mocha.grep(new RegExp(config.grep));
-  for (const file of findSuites(suitesDir, warnings)) mocha.addFile(file);
+  for (const file of findSuites(config.installedExtensionsDir ? installedSuitesDir : suitesDir, warnings)) mocha.addFile(file);
 
   return new Promise((resolve, reject) => {
     let runner: Mocha.Runner;
@@ -157,13 +163,13 @@ function runMocha(config: RunConfig, tests: TestRecord[], warnings: string[]): P
  */
 function findSuites(dir: string, warnings: string[]): string[] {
   if (!existsSync(dir)) return [];
-  const sourceDir = path.join(extensionRoot, 'test', 'vscode', 'suites');
+  const sourceDir = path.join(extensionRoot, 'test', 'vscode', path.basename(dir));
   const checkSources = existsSync(sourceDir);
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.test.js'))
     .filter((name) => {
       if (!checkSources || existsSync(path.join(sourceDir, name.replace(/\.js$/, '.ts')))) return true;
-      warnings.push(`skipped out/test/vscode/suites/${name}: its source test/vscode/suites/${name.replace(/\.js$/, '.ts')} is gone`);
+      warnings.push(`skipped ${name} of out/test/vscode/${path.basename(dir)}: its source is gone`);
       return false;
     })
     .map((name) => path.join(dir, name))
