@@ -1,8 +1,9 @@
-// Starts the language server (dist/server.js, node IPC) for C sources and headers; the server itself stays silent
-// outside custom-program folders. The client lives as long as the extension context, and follows the
-// ciliumCustom.languageServer.enabled setting.
+// Starts the language server (dist/server.js, node IPC) once a custom-program source is open (the same test the
+// server uses to decide what it speaks about), so that editing other C costs no server process. The client then
+// lives as long as the extension context, and follows the ciliumCustom.languageServer.enabled setting.
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { isCustomProgramDocument } from '../shared/customProgramScope';
 import { LANGUAGE_SERVER_SETTING, type ServerInitializationOptions } from '../shared/protocol';
 import type { CiliumCustomContext } from './context';
 
@@ -48,12 +49,28 @@ export function registerLanguageClient(ctx: CiliumCustomContext): void {
     }
   };
 
+  const startFor = (document: vscode.TextDocument): void => {
+    if (client || !enabled() || !isCSource(document)) return;
+    if (isCustomProgramDocument(document.fileName, document.getText())) void start();
+  };
+  const startForOpenDocuments = () => vscode.workspace.textDocuments.forEach(startFor);
+
   ctx.own({ dispose: () => void stop() });
   ctx.own(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(LANGUAGE_SERVER_SETTING)) return;
-      void (enabled() ? start() : stop());
+      if (enabled()) startForOpenDocuments();
+      else void stop();
     }),
   );
-  if (enabled()) void start();
+  ctx.own(vscode.workspace.onDidOpenTextDocument(startFor));
+  // A file may become a custom program as it is typed (custom_prog appears).
+  ctx.own(vscode.workspace.onDidChangeTextDocument((e) => startFor(e.document)));
+  startForOpenDocuments();
+}
+
+/** The documents the client's selector covers: C files, and headers VS Code took for C++. */
+function isCSource(document: vscode.TextDocument): boolean {
+  if (document.uri.scheme !== 'file') return false;
+  return document.languageId === 'c' || (document.languageId === 'cpp' && document.fileName.endsWith('.h'));
 }

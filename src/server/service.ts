@@ -6,7 +6,7 @@ import { ParsedDocument } from './document';
 import { createCParser } from './parser';
 import { analyze } from './rules/index';
 import type { Finding } from './rules/types';
-import { isCustomProgramDocument } from './scope';
+import { isCustomProgramDocument } from '../shared/customProgramScope';
 import { loadUapiDocs, type UapiDocs } from './uapi';
 
 export interface ServiceDocument {

@@ -8,7 +8,7 @@ import { ParsedDocument } from '../../../src/server/document';
 import { hoverMarkdown } from '../../../src/server/docs';
 import { maskAttributes } from '../../../src/server/mask';
 import { C_GRAMMAR_WASM, createCParser, locateWasm, TREE_SITTER_WASM } from '../../../src/server/parser';
-import { isCustomProgramDocument } from '../../../src/server/scope';
+import { isCustomProgramDocument } from '../../../src/shared/customProgramScope';
 import { LanguageService } from '../../../src/server/service';
 import { DEFAULT_UAPI_HEADER, parseUapiHeader } from '../../../src/server/uapi';
 import { readFixture } from './helpers';

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { runConfig } from '../index';
-import { closeAllEditors, declaredCommands, getExtension, lineOf, openFile, waitForActivation, waitForDiagnostics, workspacePath, workspaceUri } from '../util';
+import { closeAllEditors, declaredCommands, getExtension, lineOf, openFile, waitForActivation, waitForCondition, waitForDiagnostics, workspacePath, workspaceUri } from '../util';
 
 interface VerifyCommandResultShape {
   verdict: string;
@@ -18,6 +18,19 @@ interface VerifyCommandResultShape {
 
 /** The repository's test fixtures (the tests module runs from the repository, the extension does not). */
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures');
+
+/** PIDs of live processes whose command line names `file` (Linux /proc). */
+function processesRunning(file: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name))) {
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(file)) found.push(Number(entry));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return found;
+}
 
 describe('installed vsix', function () {
   this.timeout(120_000);
@@ -35,6 +48,24 @@ describe('installed vsix', function () {
     assert.ok(files.some((f) => f.startsWith('dist') && f.endsWith('.wasm')), 'the language server wasm is packaged');
     for (const unwanted of ['src', 'test', 'node_modules', 'out', 'bench', 'scripts']) assert.ok(!fs.existsSync(path.join(root, unwanted)), `the package holds ${unwanted}/`);
     assert.deepEqual(files.filter((f) => /\.(o|ll|ts)$/.test(f) && !f.endsWith('.d.ts')), [], 'no build outputs or sources');
+  });
+
+  it('starts its language server only once a custom-program source is open', async () => {
+    const server = path.join(getExtension().extensionPath, 'dist', 'server.js');
+    const plain = workspacePath('plain-c', 'hello.c');
+    fs.mkdirSync(path.dirname(plain), { recursive: true });
+    fs.writeFileSync(plain, 'int main(void)\n{\n\treturn 0;\n}\n');
+    try {
+      await openFile('plain-c/hello.c');
+      await waitForActivation();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.deepEqual(processesRunning(server), [], 'no language server for plain C');
+      await openFile('programs/bytecount.h');
+      await waitForCondition(() => processesRunning(server).length === 1, { timeoutMs: 15_000, description: 'the language server process' });
+    } finally {
+      await closeAllEditors();
+      fs.rmSync(path.dirname(plain), { recursive: true, force: true });
+    }
   });
 
   it('activates on a custom-program header and registers every command it declares', async () => {

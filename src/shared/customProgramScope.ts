@@ -1,6 +1,6 @@
-// Which documents the server speaks about: custom-program sources only. A document is one when its text defines or
-// calls custom_prog, or its folder holds bpf_custom.c, a Makefile mentioning BPF_CUSTOM_PROG_FILE, or another
-// .h/.c file defining custom_prog. Folder answers are cached for a few seconds.
+// Which documents the language server speaks about, and the client starts for: custom-program sources only. A
+// document is one when its text defines or calls custom_prog, or its folder holds bpf_custom.c, a Makefile
+// mentioning BPF_CUSTOM_PROG_FILE, or another .h/.c file defining custom_prog. Folder answers are cached a few seconds.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
