@@ -35,10 +35,9 @@ export interface VerifyObjectResult {
   /** bpftool's exit status: 0 when the program loaded. */
   exitCode: number | null;
   durationMs: number;
-  /** Temporary pins that could not be removed (should be empty; reported so nothing is left silently). */
+  /** Temporary directories (pins, upload) that could not be removed: normally none; reported so none stays silently. */
   leftovers: string[];
 }
-
 
 export async function verifyObject(target: Target, objectPath: string, options: VerifyObjectOptions = {}): Promise<VerifyObjectResult> {
   const started = Date.now();
@@ -110,8 +109,8 @@ export async function verifyObject(target: Target, objectPath: string, options: 
       throw new VerifyProblem('target', `Could not write the verifier log to ${options.logFile}: ${logError.message}.`, 'Free some space there or choose another log file.');
     }
   } catch (error) {
-    // A failed run must still say what it could not clean up.
-    // After a lost connection the script still cleans up by itself, unless it was to keep the pins of a good load.
+    // A failed run must still say what it could not clean up. After a lost connection the script still cleans up by
+    // itself, unless it was to keep the pins of a good load.
     if (error instanceof VerifyProblem && leftovers.length) error.noteLeftovers(target.name, leftovers, connectionLost(run) && !options.keepPins);
     throw error;
   }
@@ -162,5 +161,5 @@ function failOnProblem(run: RunResult, target: Target, report: VerifyScriptRepor
 const STEP_TITLES: Record<VerifyScriptStep, string> = {
   bpffs: 'Checking bpffs',
   upload: 'Uploading the object',
-  pins: 'Creating a temporary bpffs directory',
+  pins: 'Creating the pin directory',
 };
