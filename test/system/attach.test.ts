@@ -7,15 +7,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attach, detach, type AttachRecord } from '../../src/core/attach/attach';
 import { discoverEndpoints } from '../../src/core/endpoints/discover';
-import { callsMapName, callsMapPath, ValidationError } from '../../src/core/endpoints/ids';
+import { callsMapPath, ValidationError } from '../../src/core/endpoints/ids';
 import { CustomCallsProblem } from '../../src/core/endpoints/problem';
 import { setSlot } from '../../src/core/endpoints/slots';
 import type { RunResult } from '../../src/core/process';
 import { LocalTarget, SshTarget } from '../../src/core/target';
 import type { Target, TargetRunOptions } from '../../src/core/target/target';
-import { bpftool, createCallsMap, freeEndpointId } from './helpers/callsMap';
+import { bpftool, createCallsMap, freeEndpointId, ourBpffsView } from './helpers/callsMap';
 import { copyInto, HEADER_FIXTURES, SDK_DIR, tempDir } from './helpers/fixtures';
-import { bpfIds, listBpffs, RecordingTarget, waitFor } from './helpers/pins';
+import { bpfIds, RecordingTarget, waitFor } from './helpers/pins';
+import { rejectionOf } from './helpers/rejection';
 import { hasCommand, isRoot, requireBpf, requireOrSkip } from './helpers/require';
 import { sshdAvailable, sshTargetConfig, startSshd, type Sshd } from './helpers/sshd';
 
@@ -29,20 +30,9 @@ function slots(id: number): Map<number, number> {
 }
 
 /** The bpffs paths this suite may touch: our pin prefix, tc/globals and this test's calls maps. */
-function ourView(ids: number[]): string[] {
-  const names = new Set(ids.map((id) => `tc/globals/${callsMapName(id)}`));
-  return listBpffs(BPFFS).filter((p) => p === 'cilium-custom/' || p.startsWith('cilium-custom/') || p === 'tc/' || p === 'tc/globals/' || names.has(p));
-}
+const ourView = ourBpffsView;
 
-async function problemOf(pending: Promise<unknown>): Promise<CustomCallsProblem> {
-  try {
-    await pending;
-  } catch (error) {
-    if (error instanceof CustomCallsProblem) return error;
-    throw error;
-  }
-  assert.fail('expected a CustomCallsProblem, the call succeeded');
-}
+const problemOf = (pending: Promise<unknown>) => rejectionOf(pending, CustomCallsProblem);
 
 /** Runs everything through `inner`, but fails the first run whose argv satisfies `fail` (without running it). */
 class FailingTarget extends RecordingTarget {

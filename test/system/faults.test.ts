@@ -16,6 +16,7 @@ import { verifyHeaderOrObject } from '../../src/core/verify/verifyHeader';
 import { VerifyProblem } from '../../src/core/verify/verifyErrors';
 import { copyInto, HEADER_FIXTURES, SDK_DIR, tempDir } from './helpers/fixtures';
 import { fakeBpftool, fill, isAlive, killSshdOnly, namedProcesses, privateMount, silentListener, sshProcesses } from './helpers/faults';
+import { caught, rejectionOf } from './helpers/rejection';
 import { assertKernelClean, bpftoolProcesses, RecordingTarget, snapshot, waitFor, type KernelSnapshot } from './helpers/pins';
 import { hasCommand, isRoot, requireBpf, requireOrSkip } from './helpers/require';
 import { sshdAvailable, sshTargetConfig, startSshd, type Sshd } from './helpers/sshd';
@@ -23,26 +24,8 @@ import { sshdAvailable, sshTargetConfig, startSshd, type Sshd } from './helpers/
 const SLOW_HEADER = path.join(HEADER_FIXTURES, 'slow', 'too_many_insns.h');
 const BYTECOUNT = path.join(SDK_DIR, 'examples', 'bytecount.h');
 
-async function caught(pending: Promise<unknown>): Promise<unknown> {
-  try {
-    await pending;
-  } catch (error) {
-    return error;
-  }
-  return assert.fail('expected a failure, the call succeeded');
-}
-
-async function verifyProblem(pending: Promise<unknown>): Promise<VerifyProblem> {
-  const error = await caught(pending);
-  assert.ok(error instanceof VerifyProblem, `expected a VerifyProblem, got ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)}`);
-  return error;
-}
-
-async function callsProblem(pending: Promise<unknown>): Promise<CustomCallsProblem> {
-  const error = await caught(pending);
-  assert.ok(error instanceof CustomCallsProblem, `expected a CustomCallsProblem, got ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)}`);
-  return error;
-}
+const verifyProblem = (pending: Promise<unknown>) => rejectionOf(pending, VerifyProblem);
+const callsProblem = (pending: Promise<unknown>) => rejectionOf(pending, CustomCallsProblem);
 
 function bpftoolCli(...args: string[]): string {
   return execFileSync('bpftool', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,58 +1,22 @@
 // Pinned-map listing and paged dumps on the real kernel, and the attach/detach/endpoints/maps CLI commands.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attach, detach, type AttachRecord } from '../../src/core/attach/attach';
-import { callsMapName, callsMapPath } from '../../src/core/endpoints/ids';
+import { callsMapPath } from '../../src/core/endpoints/ids';
 import { dumpMap, listPinnedMaps } from '../../src/core/maps/maps';
 import { CustomCallsProblem } from '../../src/core/endpoints/problem';
 import { LocalTarget } from '../../src/core/target';
 import { runAttachCli, runDetachCli, runEndpointsCli } from '../../src/cli/attachCli';
 import { runMapsCli } from '../../src/cli/mapsCli';
 import { copyInto, SDK_DIR, tempDir } from './helpers/fixtures';
-import { listBpffs } from './helpers/pins';
+import { bpftool, createCallsMap, freeEndpointId, ourBpffsView } from './helpers/callsMap';
 import { requireBpf } from './helpers/require';
 
 const BPFFS = '/sys/fs/bpf';
 const BYTECOUNT = path.join(SDK_DIR, 'examples', 'bytecount.h');
 
-function bpftool(...args: string[]): string {
-  return execFileSync('bpftool', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function freeEndpointId(): number {
-  for (;;) {
-    const id = 60000 + Math.floor(Math.random() * 5536);
-    if (!fs.existsSync(callsMapPath(BPFFS, id))) return id;
-  }
-}
-
-function createCallsMap(id: number): () => void {
-  const made: string[] = [];
-  for (const dir of [path.join(BPFFS, 'tc'), path.join(BPFFS, 'tc', 'globals')]) {
-    if (!fs.existsSync(dir)) {
-      fs.mkdirSync(dir);
-      made.unshift(dir);
-    }
-  }
-  const pin = callsMapPath(BPFFS, id);
-  bpftool('map', 'create', pin, 'type', 'prog_array', 'key', '4', 'value', '4', 'entries', '4', 'name', 'cilium_calls_cu');
-  return () => {
-    fs.rmSync(pin, { force: true });
-    for (const dir of made) {
-      try {
-        fs.rmdirSync(dir);
-      } catch {
-        // In use.
-      }
-    }
-  };
-}
-
-function ourView(id: number): string[] {
-  return listBpffs(BPFFS).filter((p) => p === 'cilium-custom/' || p.startsWith('cilium-custom/') || p === 'tc/' || p === 'tc/globals/' || p === `tc/globals/${callsMapName(id)}`);
-}
+const ourView = (id: number) => ourBpffsView([id]);
 
 /** Runs a CLI function, capturing what it writes to stdout and stderr. */
 async function captured(fn: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -12,6 +12,7 @@ import { verifyHeaderOrObject, type VerifyResult } from '../../src/core/verify/v
 import { VerifyProblem, type VerifyProblemKind } from '../../src/core/verify/verifyErrors';
 import { copyInto, expectation, HEADER_FIXTURES, readExpectations, REPO, SDK_DIR, tempDir } from './helpers/fixtures';
 import { assertKernelClean, bpftoolProcesses, RecordingTarget, snapshot, verifyPinDirs, waitFor, type KernelSnapshot } from './helpers/pins';
+import { rejectionOf } from './helpers/rejection';
 import { hasCommand, requireBpf, requireOrSkip } from './helpers/require';
 import { readVerifyScriptReport, temporaryRunName, verifyScriptArgv } from '../../src/core/verify/verifyScript';
 
@@ -29,16 +30,7 @@ const faultFixtures = fs
   .sort();
 const SLOW_FIXTURE = path.join(HEADER_FIXTURES, 'slow', 'too_many_insns.h');
 
-/** The VerifyProblem a promise rejects with (fails on anything else). */
-async function problemOf(pending: Promise<unknown>): Promise<VerifyProblem> {
-  try {
-    await pending;
-  } catch (error) {
-    if (error instanceof VerifyProblem) return error;
-    throw error;
-  }
-  assert.fail('expected a VerifyProblem, the verification succeeded');
-}
+const problemOf = (pending: Promise<unknown>) => rejectionOf(pending, VerifyProblem);
 
 function assertProblem(problem: VerifyProblem, kind: VerifyProblemKind): void {
   assert.equal(problem.kind, kind, `${problem.kind}: ${problem.full}`);

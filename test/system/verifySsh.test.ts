@@ -12,6 +12,7 @@ import { verifyHeaderOrObject, type VerifyResult } from '../../src/core/verify/v
 import { VerifyProblem } from '../../src/core/verify/verifyErrors';
 import { copyInto, expectation, HEADER_FIXTURES, REPO, SDK_DIR, tempDir } from './helpers/fixtures';
 import { assertKernelClean, bpftoolProcesses, processes, RecordingTarget, snapshot, waitFor, type KernelSnapshot } from './helpers/pins';
+import { rejectionOf } from './helpers/rejection';
 import { hasCommand, isRoot, requireBpf, requireOrSkip } from './helpers/require';
 import { freePort, sshdAvailable, sshTargetConfig, startSshd, type Sshd } from './helpers/sshd';
 
@@ -21,15 +22,7 @@ const examples = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.h')).so
 
 const acceptedLogins = (sshd: Sshd) => sshd.log().split('\n').filter((line) => line.startsWith('Accepted publickey')).length;
 
-async function problemOf(pending: Promise<unknown>): Promise<VerifyProblem> {
-  try {
-    await pending;
-  } catch (error) {
-    if (error instanceof VerifyProblem) return error;
-    throw error;
-  }
-  assert.fail('expected a VerifyProblem, the verification succeeded');
-}
+const problemOf = (pending: Promise<unknown>) => rejectionOf(pending, VerifyProblem);
 
 describe('verify through SSH (system, real sshd on 127.0.0.1)', function () {
   let sshd: Sshd | undefined;

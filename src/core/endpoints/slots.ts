@@ -1,5 +1,5 @@
 // Reading and writing the four slots of a cilium_calls_custom_<id> map. Keys come only from ids.ts.
-import { readStatFs, statFsArgv } from '../target/bpffs';
+import { bpffsNotMounted, readStatFs, statFsArgv } from '../target/bpffs';
 import type { Target } from '../target/target';
 import { bpftoolJson, showPinnedMap } from '../maps/bpftool';
 import { parseProgArrayDump, type BpfMapInfo } from '../maps/bpftoolJson';
@@ -24,9 +24,10 @@ export async function checkCallsMap(target: Target, mapPath: string, signal?: Ab
     if (/No such file or directory/i.test(info.error)) {
       // No map because there is no bpffs at all is a different fix.
       const fs = await target.run(statFsArgv(target.bpffsRoot), { signal, timeoutMs: 30_000 });
-      if (fs.exitCode !== null && !readStatFs(fs.stdout).isBpffs) {
-        const where = target.isRemote ? ` on ${target.name}` : '';
-        throw new CustomCallsProblem('bpffs-not-mounted', `bpffs is not mounted at ${target.bpffsRoot}${where}.`, `Mount it (as root): mount -t bpf bpf ${target.bpffsRoot}`);
+      const found = readStatFs(fs.stdout);
+      if (fs.exitCode !== null && !found.isBpffs) {
+        const { message, fix } = bpffsNotMounted(target, found.typeName ? `found ${found.typeName}` : undefined);
+        throw new CustomCallsProblem('bpffs-not-mounted', message, fix);
       }
       throw new CustomCallsProblem(
         'no-calls-map',

@@ -14,3 +14,12 @@ export function readStatFs(stdout: string): { isBpffs: boolean; typeName: string
   const [magic = '', ...name] = stdout.trim().split(' ');
   return { isBpffs: magic === BPFFS_MAGIC_HEX, typeName: name.join(' ') || magic };
 }
+
+/** The message and fix for a target whose bpffs root is not a bpffs; `detail` says what is there instead. */
+export function bpffsNotMounted(target: { name: string; isRemote: boolean; bpffsRoot: string }, detail?: string): { message: string; fix: string } {
+  const where = target.isRemote ? ` on ${target.name}` : '';
+  return {
+    message: `bpffs is not mounted at ${target.bpffsRoot}${where}${detail ? ` (${detail})` : ''}.`,
+    fix: `Mount it (as root): mount -t bpf bpf ${target.bpffsRoot}`,
+  };
+}

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { VerifierLogParser } from '../verifier/parser';
 import type { VerifierLog } from '../verifier/model';
 import type { RunResult } from '../process';
+import { bpffsNotMounted } from '../target/bpffs';
 import type { Target } from '../target/target';
 import { classifyRunProblem, VerifyProblem } from './verifyErrors';
 import { readVerifyScriptReport, temporaryRunName, UPLOAD_ROOT, verifyScriptArgv, withoutScriptLines, type VerifyScriptReport, type VerifyScriptStep } from './verifyScript';
@@ -135,12 +136,8 @@ function failOnProblem(run: RunResult, target: Target, report: VerifyScriptRepor
   if (run.cancelled || run.timedOut) throw classifyRunProblem(run, target, what) as VerifyProblem;
   const failed = report.failed;
   if (failed?.step === 'bpffs') {
-    const where = target.isRemote ? ` on ${target.name}` : '';
-    throw new VerifyProblem(
-      'bpffs-not-mounted',
-      `bpffs is not mounted at ${target.bpffsRoot}${where} (${failed.detail || 'no detail'}).`,
-      `Mount it (as root): mount -t bpf bpf ${target.bpffsRoot}`,
-    );
+    const { message, fix } = bpffsNotMounted(target, failed.detail);
+    throw new VerifyProblem('bpffs-not-mounted', message, fix);
   }
   const problem = classifyRunProblem(run, target, what);
   // A step that failed before bpftool ran says nothing about bpftool being there.

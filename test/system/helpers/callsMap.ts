@@ -3,7 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { callsMapPath } from '../../../src/core/endpoints/ids';
+import { callsMapName, callsMapPath } from '../../../src/core/endpoints/ids';
+import { listBpffs } from './pins';
 
 const BPFFS = '/sys/fs/bpf';
 
@@ -17,6 +18,12 @@ export function freeEndpointId(): number {
     const id = 60000 + Math.floor(Math.random() * 5536);
     if (!fs.existsSync(callsMapPath(BPFFS, id))) return id;
   }
+}
+
+/** What attach and detach may touch on the bpffs: our pin prefix, tc/globals, and the calls maps of `ids`. */
+export function ourBpffsView(ids: number[]): string[] {
+  const names = new Set(ids.map((id) => `tc/globals/${callsMapName(id)}`));
+  return listBpffs(BPFFS).filter((p) => p === 'cilium-custom/' || p.startsWith('cilium-custom/') || p === 'tc/' || p === 'tc/globals/' || names.has(p));
 }
 
 /** Creates the calls map like Cilium does; returns a function removing it and any directory it had to create. */
