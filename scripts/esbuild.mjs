@@ -18,7 +18,7 @@ const common = {
 
 const entries = [
   { entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, define: { __CILIUM_CUSTOM_VERSION__: JSON.stringify(createRequire(import.meta.url)('../package.json').version) } },
   // web-tree-sitter's ES module build asks import.meta.url where it is: in this CommonJS bundle, dist/server.js.
   {
     entryPoints: ['src/server/main.ts'],

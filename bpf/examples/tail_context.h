@@ -17,9 +17,41 @@
  * The landing program must stay the first program of the object (bpftool
  * prog load pins the first one); the SDK's prelude sees to that, see
  * include/sdk/prelude.h. In a Cilium tree, check with "readelf -S".
+ *
+ * Self-contained: this one file builds with the bundled SDK and, copied
+ * alone into a Cilium tree's bpf/custom/, with Cilium's Makefile (v1.12's
+ * clang + llc, v1.17's one clang step, -Wall -Wextra -Werror and more).
+ * Hence:
+ *  - CUSTOM_META_RET() is defined below when missing (Cilium has no such
+ *    macro; its bpf_custom.c spells the shift out);
+ *  - memset(), not __builtin_memset(): Cilium's bpf/builtins.h turns the
+ *    latter into a build error ("A call to built-in function 'abort' is not
+ *    supported"); memset() of a constant size is inlined in both;
+ *  - tail_call(), not tail_call_static(): Cilium v1.17 takes the map by name
+ *    (tail_call_static(ctx, map, slot)), v1.12 and the SDK by address. With a
+ *    constant slot the kernel still turns tail_call() into a direct jump;
+ *  - explicit narrowing casts (-Wimplicit-int-conversion).
  */
 #include <bpf/ctx/skb.h>
 #include <bpf/api.h>
+
+/* Keep the landing program first in the object: bpftool prog load (and so
+ * verify and attach) pins the first program, and clang orders programs by
+ * first reference, which the prog array below makes to the stages. Opening
+ * the landing section here fixes its place. The SDK's prelude does this for
+ * every header; Cilium's bpf_custom.c does not.
+ */
+#if defined(BPF_CUSTOM_PROG_NAME) && !defined(SDK_LANDING_SEC)
+# define TAIL_CONTEXT_STR_(X) #X
+# define TAIL_CONTEXT_STR(X) TAIL_CONTEXT_STR_(X)
+asm(".pushsection \"" TAIL_CONTEXT_STR(BPF_CUSTOM_PROG_NAME) "\", \"ax\", @progbits\n"
+    ".popsection");
+#endif
+
+#ifndef CUSTOM_META_RET
+/* The datapath's verdict, bits 24-31 of the cb meta word. */
+# define CUSTOM_META_RET(meta) (((meta) >> 24) & 0xff)
+#endif
 
 /* Explicit padding, size a multiple of 8: the verifier wants every byte of
  * stack written before it is copied, and the layout is the same for every
@@ -101,14 +133,15 @@ void custom_prog(const struct __ctx_buff *ctx, __u32 identity)
 		return;
 
 	/* The slot still holds the previous packet's context. */
-	__builtin_memset(tc, 0, sizeof(*tc));
+	memset(tc, 0, sizeof(*tc));
 	tc->len = ctx_full_len(ctx);
 	tc->identity = identity;
 	tc->ret = tail_context_verdict(ctx);
-	tc->protocol = ctx->protocol;
+	tc->protocol = (__u16)ctx->protocol;
 	tc->stages = 1 << 0;
 
-	tail_call_static(ctx, &tail_context_progs, TAIL_STAGE1);
+	/* tail_call() wants a writable ctx; the cast drops custom_prog's const. */
+	tail_call((void *)ctx, &tail_context_progs, TAIL_STAGE1);
 	/* Only reached if the tail call failed: the landing program returns
 	 * the datapath's verdict, so there is nothing else to do.
 	 */
@@ -133,7 +166,7 @@ int tail_context_stage1(struct __ctx_buff *ctx)
 		map_update_elem(&tail_context_bytes, &tc->identity, &tc->len,
 				BPF_NOEXIST);
 
-	tail_call_static(ctx, &tail_context_progs, TAIL_STAGE2);
+	tail_call(ctx, &tail_context_progs, TAIL_STAGE2);
 	return tail_context_verdict(ctx);	/* tail call failed */
 }
 

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'vscode-workspace');
+/** A folder of custom-program headers and nothing else: no Makefile, no bpf_custom.c (the "headers-only" session). */
+export const headersOnlyFixtureDir = path.join(repoRoot, 'test', 'fixtures', 'vscode-headers-only');
 /** Where the run configuration goes inside the workspace; test/vscode/index.ts reads it (RUN_CONFIG_FILE). */
 export const RUN_CONFIG_FILE = path.join('.vscode', 'cilium-custom-test-run.json');
 
@@ -36,9 +38,23 @@ export function createFixtureWorkspace(dir, runConfig) {
     recursive: true,
     filter: (source) => skipBuildOutputs(source) && !/[/\\]slow$/.test(source),
   });
-  if (runConfig) {
-    mkdirSync(path.join(dir, '.vscode'), { recursive: true });
-    writeFileSync(path.join(dir, RUN_CONFIG_FILE), JSON.stringify(runConfig, null, 2) + '\n');
-  }
+  writeRunConfig(dir, runConfig);
   return dir;
+}
+
+/**
+ * Fills `dir` with the headers-only workspace: test/fixtures/vscode-headers-only as it is, nothing added but the run
+ * configuration (in .vscode/, which holds no Makefile and no settings, so .h files open as VS Code's default, C++).
+ */
+export function createHeadersOnlyWorkspace(dir, runConfig) {
+  mkdirSync(dir, { recursive: true });
+  cpSync(headersOnlyFixtureDir, dir, { recursive: true, filter: skipBuildOutputs });
+  writeRunConfig(dir, runConfig);
+  return dir;
+}
+
+function writeRunConfig(dir, runConfig) {
+  if (!runConfig) return;
+  mkdirSync(path.join(dir, '.vscode'), { recursive: true });
+  writeFileSync(path.join(dir, RUN_CONFIG_FILE), JSON.stringify(runConfig, null, 2) + '\n');
 }

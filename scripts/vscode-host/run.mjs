@@ -6,17 +6,28 @@
 // named in the workspace's run configuration; this script waits for it, takes a screenshot of the workbench,
 // prints the results and always shuts the server and the browser down.
 //
-// Usage: node scripts/vscode-host/run.mjs [--build] [--vsix FILE] [--grep REGEX] [--timeout SECONDS] [--show FILE] [--keep]
+// A run has sessions, one after the other, each a fresh server, user-data dir, browser context and workspace (a
+// window's activation can only be tested in a window nothing has activated yet):
+//   main          the fixture workspace (test/fixtures/vscode-workspace + the SDK as bpf/custom) and the suites of
+//                 test/vscode/suites/ (with --vsix: test/vscode/installed/);
+//   headers-only  test/fixtures/vscode-headers-only, a folder of headers alone (no Makefile, no bpf_custom.c), and
+//                 the suites of test/vscode/headers-only/ (both tiers: with --vsix, against the installed copy).
+// The closing line counts the tests of every session: `N passed, N failed`.
+//
+// Usage: node scripts/vscode-host/run.mjs [--build] [--vsix FILE] [--session NAME]... [--grep REGEX] [--timeout SECONDS] [--show FILE] [--keep]
 //   --build    run `npm run build` and `tsc -p .` first (otherwise dist/ and out/ must be built already)
 //   --vsix     test the packaged extension instead: install FILE into the throwaway extensions directory with the
 //              server's own --install-extension, load an empty runner extension for development, and run the
-//              suites of test/vscode/installed/ (results and screenshot named vscode-vsix-*)
-//   --grep     only tests whose full title matches REGEX
-//   --timeout  give up waiting for results after SECONDS (default 600, or $CILIUM_CUSTOM_VSCODE_TIMEOUT)
-//   --show     workspace-relative file to show in an editor for the screenshot (default bpf/custom/broken.h)
-//   --keep     keep the temporary directory (workspace, user data, logs) and print its path
+//              suites of test/vscode/installed/ (results and screenshots named vscode-vsix-*)
+//   --session  only this session (main or headers-only; repeatable; default all)
+//   --grep     only tests whose full title matches REGEX (a session where none matches counts nothing)
+//   --timeout  give up waiting for a session's results after SECONDS (default 600, or $CILIUM_CUSTOM_VSCODE_TIMEOUT)
+//   --show     workspace-relative file to show in an editor for the main session's screenshot (default bpf/custom/broken.h)
+//   --keep     keep the temporary directory (workspaces, user data, logs) and print its path
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium).
-// Outputs: test-results/vscode-results.json, test-results/vscode-workbench.png, test-results/vscode-host/*.log.
+// Outputs: test-results/vscode-results.json, test-results/vscode-workbench.png, test-results/vscode-host/*.log (main
+// session); test-results/vscode-headers-only-{results.json,workbench.png}, test-results/vscode-host/headers-only/
+// (headers-only session); test-results/vscode-NAME.png for each picture a suite asked for (util.requestScreenshot).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,7 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createFixtureWorkspace } from './fixture.mjs';
+import { createFixtureWorkspace, createHeadersOnlyWorkspace } from './fixture.mjs';
 import { prepareVscodeServer, repoRoot } from './prepare.mjs';
 
 const { values: args } = parseArgs({
@@ -36,6 +47,7 @@ const { values: args } = parseArgs({
     show: { type: 'string', default: 'bpf/custom/broken.h' },
     keep: { type: 'boolean', default: false },
     vsix: { type: 'string' },
+    session: { type: 'string', multiple: true },
   },
 });
 const vsixFile = args.vsix ? path.resolve(args.vsix) : undefined;
@@ -44,9 +56,29 @@ const timeoutMs = Number(args.timeout) * 1000;
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
 const resultsDir = path.join(repoRoot, 'test-results');
-const logDir = path.join(resultsDir, 'vscode-host');
-const screenshotFile = path.join(resultsDir, `${outputName}-workbench.png`);
-const resultsCopy = path.join(resultsDir, `${outputName}-results.json`);
+
+/**
+ * The sessions of a run, in order. `suites` is the folder of test/vscode/ the tests module runs (undefined: suites/,
+ * or installed/ with --vsix); `outputs` prefixes the session's results, screenshot and log folder.
+ */
+const SESSIONS = [
+  { name: 'main', createWorkspace: createFixtureWorkspace, suites: undefined, show: args.show, outputs: outputName, logDir: path.join(resultsDir, 'vscode-host') },
+  {
+    name: 'headers-only',
+    createWorkspace: createHeadersOnlyWorkspace,
+    suites: 'headers-only',
+    show: 'unchecked_counter.h',
+    outputs: `${outputName}-headers-only`,
+    logDir: path.join(resultsDir, 'vscode-host', 'headers-only'),
+  },
+];
+for (const name of args.session ?? []) {
+  if (!SESSIONS.some((s) => s.name === name)) {
+    console.error(`vscode-host: no session ${JSON.stringify(name)} (sessions: ${SESSIONS.map((s) => s.name).join(', ')})`);
+    process.exit(2);
+  }
+}
+const sessions = SESSIONS.filter((s) => !args.session || args.session.includes(s.name));
 const extensionMain = path.join(repoRoot, 'dist', 'extension.js');
 const testsModule = path.join(repoRoot, 'out', 'test', 'vscode', 'index.js');
 
@@ -57,7 +89,7 @@ const cleanups = [];
 let cleaning;
 function shutdown() {
   cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
+    for (const step of cleanups.splice(0).reverse()) {
       try {
         await step();
       } catch (error) {
@@ -92,31 +124,76 @@ async function main() {
   checkBuilt();
   const host = await prepareVscodeServer();
 
-  mkdirSync(logDir, { recursive: true });
-  rmSync(screenshotFile, { force: true });
-  rmSync(resultsCopy, { force: true });
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'cilium-custom-vscode-'));
   cleanups.push(() => (args.keep ? console.log(`vscode-host: kept ${tmp}`) : rmSync(tmp, { recursive: true, force: true })));
-  const dataDir = path.join(tmp, 'data');
+  // One extensions directory for every session: the .vsix is installed once.
   const extensionsDir = path.join(tmp, 'extensions');
-  const workspace = path.join(tmp, 'workspace');
-  const resultsFile = path.join(tmp, 'results.json');
-  const ackFile = path.join(tmp, 'screenshot.done');
-  const shotRequests = path.join(tmp, 'screenshots');
-  mkdirSync(shotRequests);
-  mkdirSync(dataDir);
   mkdirSync(extensionsDir);
   let developmentPath = repoRoot;
   if (vsixFile) {
     if (!existsSync(vsixFile)) throw new HarnessError(`no ${vsixFile}: run \`npm run package\` first`);
-    step(process.execPath, [host.serverMain, '--install-extension', vsixFile, '--extensions-dir', extensionsDir, '--user-data-dir', dataDir, '--server-data-dir', dataDir, '--accept-server-license-terms']);
+    const installData = path.join(tmp, 'install-data');
+    step(process.execPath, [host.serverMain, '--install-extension', vsixFile, '--extensions-dir', extensionsDir, '--user-data-dir', installData, '--server-data-dir', installData, '--accept-server-license-terms']);
     developmentPath = createRunnerExtension(path.join(tmp, 'runner'));
   }
-  createFixtureWorkspace(workspace, {
+
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    // This script's own handlers close the browser after the server; see shutdown().
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+  });
+  cleanups.push(() => withTimeout(browser.close(), 10_000, 'closing the browser'));
+
+  const done = [];
+  for (const session of sessions) {
+    console.log(`vscode-host: session ${session.name}`);
+    done.push({ session, results: await withCleanups(() => runSession(session, { host, browser, tmp: path.join(tmp, session.name), extensionsDir, developmentPath })) });
+  }
+  return report(done, Date.now() - started);
+}
+
+/** Runs `fn`, then undoes (in reverse order) what it pushed onto `cleanups`, however it ends. */
+async function withCleanups(fn) {
+  const mark = cleanups.length;
+  try {
+    return await fn();
+  } finally {
+    for (const cleanup of cleanups.splice(mark).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error(`vscode-host: cleanup: ${error instanceof Error ? error.message : error}`);
+      }
+    }
+  }
+}
+
+/** One window on one workspace with a fresh server and user-data dir; returns the tests module's results. */
+async function runSession(session, { host, browser, tmp, extensionsDir, developmentPath }) {
+  const logDir = session.logDir;
+  const screenshotFile = path.join(resultsDir, `${session.outputs}-workbench.png`);
+  const resultsCopy = path.join(resultsDir, `${session.outputs}-results.json`);
+  mkdirSync(logDir, { recursive: true });
+  rmSync(screenshotFile, { force: true });
+  rmSync(resultsCopy, { force: true });
+  const dataDir = path.join(tmp, 'data');
+  const workspace = path.join(tmp, 'workspace');
+  const resultsFile = path.join(tmp, 'results.json');
+  const ackFile = path.join(tmp, 'screenshot.done');
+  const shotRequests = path.join(tmp, 'screenshots');
+  mkdirSync(shotRequests, { recursive: true });
+  mkdirSync(dataDir);
+  session.createWorkspace(workspace, {
     resultsFile,
     ...(vsixFile ? { installedExtensionsDir: extensionsDir } : {}),
+    ...(session.suites ? { suites: session.suites } : {}),
     ...(args.grep ? { grep: args.grep } : {}),
-    screenshot: { ackFile, openFile: args.show, showProblems: true, timeoutMs: 60_000, requestDir: shotRequests },
+    screenshot: { ackFile, openFile: session.show, showProblems: true, timeoutMs: 60_000, requestDir: shotRequests },
   });
   // The logs of the server and its extension host are kept under test-results/ for a failed CI run.
   cleanups.push(() => {
@@ -131,18 +208,10 @@ async function main() {
   cleanups.push(() => stopProcessTree(server, 'VS Code server'));
   await waitForServer(port, server, serverLog);
 
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    // This script's own handlers close the browser after the server; see shutdown().
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-  });
-  cleanups.push(() => withTimeout(browser.close(), 10_000, 'closing the browser'));
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  // A browser context of its own: no storage (and so no window state) is shared with another session.
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  cleanups.push(() => withTimeout(context.close(), 10_000, 'closing the browser context'));
+  const page = await context.newPage();
   // Nothing but the local server: a stray request elsewhere fails at once instead of waiting for DNS.
   await page.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort('blockedbyclient'));
   const consoleLog = path.join(logDir, 'browser-console.log');
@@ -174,17 +243,18 @@ async function main() {
       return undefined;
     },
     describeTimeout: () =>
-      `no results from the tests module after ${timeoutMs / 1000} s (is ${path.relative(repoRoot, testsModule)} loadable? ` +
+      `session ${session.name}: no results from the tests module after ${timeoutMs / 1000} s (is ${path.relative(repoRoot, testsModule)} loadable? ` +
       `did a suite hang?)\n--- ${path.relative(repoRoot, serverLog)} (tail) ---\n${tail(serverLog, 30)}\n` +
       `--- extension host log (tail) ---\n${tail(findExtensionHostLog(dataDir), 30)}\n` +
       `--- ${path.relative(repoRoot, consoleLog)} (tail) ---\n${tail(consoleLog, 15)}`,
   });
   copyFileSync(resultsFile, resultsCopy);
 
-  await takeScreenshot(page, args.show);
+  await takeScreenshot(page, session.show, screenshotFile);
   writeFileSync(ackFile, 'done\n');
-
-  return report(results, Date.now() - started);
+  // Let the tests module see the acknowledgement and return before the server goes.
+  await delay(500);
+  return { ...results, resultsCopy };
 }
 
 /**
@@ -303,11 +373,14 @@ async function waitForResults(file, { isAlive, describeTimeout, onTick }) {
   }
 }
 
-/** Pictures the suites asked for mid-run: NAME.request in the request folder becomes test-results/vscode-NAME.png. */
+/**
+ * Pictures the suites asked for mid-run: NAME.request in the request folder becomes test-results/vscode-NAME.png
+ * (vscode-vsix-NAME.png with --vsix).
+ */
 async function takeRequestedScreenshots(page, requestDir) {
   for (const file of readdirSync(requestDir).filter((f) => f.endsWith('.request'))) {
     const name = file.slice(0, -'.request'.length).replace(/[^A-Za-z0-9_-]/g, '_');
-    const picture = path.join(resultsDir, `vscode-${name}.png`);
+    const picture = path.join(resultsDir, `${outputName}-${name}.png`);
     try {
       await delay(500); // let the workbench render what the suite just showed
       await page.screenshot({ path: picture });
@@ -320,7 +393,7 @@ async function takeRequestedScreenshots(page, requestDir) {
   }
 }
 
-async function takeScreenshot(page, shownFile) {
+async function takeScreenshot(page, shownFile, screenshotFile) {
   // The tests module has opened the file and the Problems panel; wait until the browser has rendered them.
   const settle = async (selector) => page.locator(selector).first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
   if (shownFile) await settle(`.tabs-container .tab[aria-label*="${path.basename(shownFile)}"]`);
@@ -333,17 +406,32 @@ async function takeScreenshot(page, shownFile) {
   }
 }
 
-function report(results, elapsedMs) {
+/** Prints every session's tests, then one closing line for the whole run: `N passed, N failed[, N skipped]`. */
+function report(done, elapsedMs) {
   console.log('');
   const failures = [];
-  for (const test of results.tests) {
-    const time = typeof test.durationMs === 'number' && test.durationMs >= 100 ? ` (${test.durationMs} ms)` : '';
-    if (test.state === 'passed') console.log(`  ✓ ${test.fullTitle}${time}`);
-    else if (test.state === 'pending') console.log(`  - ${test.fullTitle} (pending)`);
-    else {
-      failures.push(test);
-      console.log(`  ✗ ${test.fullTitle}`);
-      console.log(indent(test.error ?? '(no message)', 6));
+  const totals = { passed: 0, failed: 0, pending: 0, tests: 0 };
+  let emptySession = false;
+  for (const { session, results } of done) {
+    if (done.length > 1) console.log(`  [${session.name}]`);
+    for (const test of results.tests) {
+      const time = typeof test.durationMs === 'number' && test.durationMs >= 100 ? ` (${test.durationMs} ms)` : '';
+      if (test.state === 'passed') console.log(`  ✓ ${test.fullTitle}${time}`);
+      else if (test.state === 'pending') console.log(`  - ${test.fullTitle} (pending)`);
+      else {
+        failures.push(test);
+        console.log(`  ✗ ${test.fullTitle}`);
+        console.log(indent(test.error ?? '(no message)', 6));
+      }
+    }
+    totals.passed += results.passed;
+    totals.failed += results.failed;
+    totals.pending += results.pending;
+    totals.tests += results.tests.length;
+    // Without --grep every session must run something (a session with no suites is a broken build, not a pass).
+    if (results.tests.length === 0 && !args.grep) {
+      emptySession = true;
+      console.log(`vscode-host: session ${session.name}: no tests ran`);
     }
   }
   if (failures.length) {
@@ -353,12 +441,19 @@ function report(results, elapsedMs) {
       console.log(indent(test.stack ?? test.error ?? '(no message)', 6));
     });
   }
-  for (const warning of results.warnings ?? []) console.log(`vscode-host: warning: ${warning}`);
-  console.log(`\nvscode-host: VS Code ${results.host?.vscodeVersion} (${results.host?.appHost}), ${(elapsedMs / 1000).toFixed(1)} s; results in ${path.relative(process.cwd(), resultsCopy)}`);
-  if (results.tests.length === 0) console.log('vscode-host: no tests ran');
-  const skipped = results.pending > 0 ? `, ${results.pending} skipped` : '';
-  console.log(`${results.passed} passed, ${results.failed} failed${skipped}`);
-  return results.failed > 0 || results.tests.length === 0 ? 1 : 0;
+  console.log('');
+  for (const { session, results } of done) {
+    for (const warning of results.warnings ?? []) console.log(`vscode-host: warning: ${session.name}: ${warning}`);
+    console.log(
+      `vscode-host: session ${session.name}: VS Code ${results.host?.vscodeVersion} (${results.host?.appHost}), ` +
+        `${results.passed} passed, ${results.failed} failed; results in ${path.relative(process.cwd(), results.resultsCopy)}`,
+    );
+  }
+  console.log(`vscode-host: ${(elapsedMs / 1000).toFixed(1)} s`);
+  if (totals.tests === 0) console.log('vscode-host: no tests ran');
+  const skipped = totals.pending > 0 ? `, ${totals.pending} skipped` : '';
+  console.log(`${totals.passed} passed, ${totals.failed} failed${skipped}`);
+  return totals.failed > 0 || totals.tests === 0 || emptySession ? 1 : 0;
 }
 
 /** SIGTERM to the server's process group and every descendant (some live in their own sessions), then SIGKILL. */

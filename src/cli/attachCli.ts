@@ -3,8 +3,12 @@ import { attach, detach, type AttachRecord, type DetachResult } from '../core/at
 import { discoverEndpoints, type DiscoveryResult } from '../core/endpoints/discover';
 import { ValidationError } from '../core/endpoints/ids';
 import { CustomCallsProblem } from '../core/endpoints/problem';
-import { bundledSdkDir, parseCommandArgs, printJson, UsageError } from './args';
+import { parseCommandArgs, printJson, UsageError } from './args';
+import { BUILD_OPTIONS, buildSettingsFromFlags } from './buildCli';
 import { TARGET_OPTIONS, targetFromFlags } from './targetArgs';
+import { checkLocalPrivilege } from './privilege';
+import { pauseAt } from './testPause';
+import { describeJournal, type Recovery } from '../core/attach/journal';
 
 const PIN_OPTIONS = {
   'pin-prefix': { type: 'string' },
@@ -31,13 +35,15 @@ export async function runAttachCli(args: string[], signal: AbortSignal): Promise
     endpoint: { type: 'string' },
     hook: { type: 'string', multiple: true },
     replace: { type: 'boolean', default: false },
-    'make-dir': { type: 'string' },
+    ...BUILD_OPTIONS,
     json: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('attach takes exactly one header or object file');
   if (values.endpoint === undefined) throw new UsageError('attach needs --endpoint ID');
   if (!values.hook?.length) throw new UsageError('attach needs at least one --hook (ipv4-ingress, ipv4-egress, ipv6-ingress, ipv6-egress)');
+  const settings = buildSettingsFromFlags(values);
   const target = targetFromFlags(values);
+  checkLocalPrivilege('attach', target);
   try {
     return await guarded(values.json, async () => {
       const record = await attach({
@@ -48,10 +54,9 @@ export async function runAttachCli(args: string[], signal: AbortSignal): Promise
         replace: values.replace,
         pinPrefix: values['pin-prefix'],
         pinName: values.name,
-        bundledSdkDir: bundledSdkDir(),
-        makeDirSetting: values['make-dir'],
+        ...settings,
         signal,
-        onStep: values.json ? undefined : (step) => process.stderr.write(`  ${step}...\n`),
+        onStep: stepReporter(values.json, signal),
       });
       if (values.json) printJson({ ok: true, ...record });
       else printAttach(record);
@@ -62,8 +67,24 @@ export async function runAttachCli(args: string[], signal: AbortSignal): Promise
   }
 }
 
+/** Progress lines on stderr (not with --json), and the test pause hook. */
+function stepReporter(json: boolean, signal: AbortSignal): (step: string) => Promise<void> {
+  return async (step) => {
+    if (!json) process.stderr.write(`  ${step}...\n`);
+    await pauseAt(step, signal);
+  };
+}
+
+function printRecovery(recovery: Recovery | undefined): void {
+  if (!recovery) return;
+  process.stdout.write(`finished the rollback of ${describeJournal(recovery.journal)} first:\n`);
+  for (const a of recovery.actions) process.stdout.write(`  ${a}\n`);
+}
+
 function printAttach(r: AttachRecord): void {
-  process.stdout.write(`attached ${r.prog.name} (program ${r.prog.id}, tag ${r.prog.tag}) to endpoint ${r.endpointId}\n`);
+  printRecovery(r.recovered);
+  const how = r.reused ? ', the one already loaded for this endpoint: its maps are shared' : '';
+  process.stdout.write(`attached ${r.prog.name} (program ${r.prog.id}, tag ${r.prog.tag}${how}) to endpoint ${r.endpointId}\n`);
   for (const h of r.hooks) process.stdout.write(`  ${h.hook} (slot ${h.key})${h.previousProgId !== null ? `, replacing program ${h.previousProgId}` : ''}\n`);
   process.stdout.write(`  pinned at ${r.progPin}\n`);
   for (const m of r.maps) process.stdout.write(`  map ${r.mapsDir}/${m}\n`);
@@ -83,6 +104,7 @@ export async function runDetachCli(args: string[], signal: AbortSignal): Promise
   if (values.endpoint === undefined) throw new UsageError('detach needs --endpoint ID');
   if (!values.hook?.length) throw new UsageError('detach needs at least one --hook');
   const target = targetFromFlags(values);
+  checkLocalPrivilege('detach', target);
   try {
     return await guarded(values.json, async () => {
       const result = await detach({
@@ -93,6 +115,7 @@ export async function runDetachCli(args: string[], signal: AbortSignal): Promise
         pinPrefix: values['pin-prefix'],
         pinName: values.name,
         signal,
+        onStep: stepReporter(values.json, signal),
       });
       if (values.json) printJson({ ok: true, ...result });
       else printDetach(result);
@@ -104,6 +127,7 @@ export async function runDetachCli(args: string[], signal: AbortSignal): Promise
 }
 
 function printDetach(r: DetachResult): void {
+  printRecovery(r.recovered);
   for (const h of r.hooks) {
     const what = h.progId === null ? 'was empty' : `program ${h.progId}${h.ours ? ` (${h.ours})` : ' (not ours, forced)'} detached`;
     process.stdout.write(`endpoint ${r.endpointId} ${h.hook}: ${what}\n`);
@@ -124,6 +148,7 @@ export async function runEndpointsCli(args: string[], signal: AbortSignal): Prom
   if (positionals.length !== 0) throw new UsageError('endpoints takes no positional arguments');
   const ciliumCommand = values['cilium-command']?.trim().split(/\s+/).filter((a) => a !== '');
   const target = targetFromFlags(values);
+  checkLocalPrivilege('endpoints', target);
   try {
     return await guarded(values.json, async () => {
       const result = await discoverEndpoints(target, {

@@ -1,22 +1,58 @@
-// cilium-custom build <header.h>
+// cilium-custom build <header.h>, and the build flags build, verify and attach share.
 import { buildHeader } from '../core/build/build';
 import { formatDiagnostic } from '../core/build/clangDiagnostics';
 import { programSections, readElfSections } from '../core/build/elfSections';
-import { bundledSdkDir, parseCommandArgs, printJson, UsageError } from './args';
+import type { BuildSettings } from '../core/build/settings';
+import { bundledSdkDir, nonEmptyOption, numberOption, parseCommandArgs, printJson, TIMEOUT_SECONDS_RANGE, UsageError } from './args';
+
+/** The flags of the build settings, the same for build, verify and attach. */
+export const BUILD_OPTIONS = {
+  'make-dir': { type: 'string' },
+  'make-var': { type: 'string', multiple: true },
+  make: { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
+
+export interface BuildFlagValues {
+  'make-dir'?: string;
+  'make-var'?: string[];
+  make?: string;
+  timeout?: string;
+}
+
+/** The one BuildSettings of a command line (a relative --make-dir is taken from the current directory). */
+export function buildSettingsFromFlags(values: BuildFlagValues, sdkDir = bundledSdkDir()): BuildSettings {
+  const makeDir = nonEmptyOption('make-dir', values['make-dir']);
+  const make = nonEmptyOption('make', values.make);
+  const timeout = numberOption('timeout', values.timeout, TIMEOUT_SECONDS_RANGE);
+  const extraVariables: Record<string, string> = {};
+  for (const assignment of values['make-var'] ?? []) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(assignment);
+    if (!match) throw new UsageError(`--make-var must be NAME=VALUE, not ${JSON.stringify(assignment)}`);
+    extraVariables[match[1]] = match[2];
+  }
+  return {
+    bundledSdkDir: sdkDir,
+    ...(makeDir !== undefined ? { makeDirSetting: makeDir } : {}),
+    ...(make !== undefined ? { make } : {}),
+    ...(Object.keys(extraVariables).length ? { extraVariables } : {}),
+    ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
+  };
+}
 
 export async function runBuildCli(args: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
-    'make-dir': { type: 'string' },
+    ...BUILD_OPTIONS,
     name: { type: 'string' },
     sections: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     verbose: { type: 'boolean', short: 'v', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('build takes exactly one header');
+  nonEmptyOption('name', values.name);
   const result = await buildHeader({
     headerPath: positionals[0],
-    bundledSdkDir: bundledSdkDir(),
-    makeDirSetting: values['make-dir'],
+    ...buildSettingsFromFlags(values),
     progName: values.name,
     signal,
     onOutput: values.verbose && !values.json ? (chunk) => process.stderr.write(chunk) : undefined,

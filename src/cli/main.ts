@@ -1,101 +1,128 @@
 // cilium-custom: the extension's engine as a command-line tool, for terminals and CI pipelines.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { runBuildCli } from './buildCli';
 import { UsageError } from './args';
+import { installOutputGuards, outputFailed } from './output';
+import { PrivilegeError } from './privilege';
 import { runExplainCli, runVerifyCli } from './verifyCli';
 import { runSandboxCli } from './sandboxCli';
 import { runAttachCli, runDetachCli, runEndpointsCli } from './attachCli';
 import { runMapsCli } from './mapsCli';
 import { runCleanupCli } from './cleanupCli';
+import { runKernelsCli } from './kernelsCli';
+import { COMMAND_USAGE, USAGE } from './usage';
 
-const USAGE = `usage: cilium-custom <command> [options]
+type Run = (args: string[], signal: AbortSignal) => Promise<number>;
 
-commands:
-  build <header.h> [--make-dir DIR] [--name SECTION] [--sections] [--json]
-      Build a custom-program header through a bpf/custom-style Makefile
-      (the header's own folder, --make-dir, or the bundled SDK).
+const COMMANDS: Record<string, Run> = {
+  build: runBuildCli,
+  verify: runVerifyCli,
+  explain: (args) => runExplainCli(args),
+  sandbox: runSandboxCli,
+  attach: runAttachCli,
+  detach: runDetachCli,
+  endpoints: runEndpointsCli,
+  maps: runMapsCli,
+  cleanup: runCleanupCli,
+  kernels: runKernelsCli,
+};
 
-  verify <header.h|object.o> [--target NAME | --ssh [user@]host[:port]] [--sudo]
-         [--bpftool PATH] [--bpffs DIR] [--identity FILE] [--ssh-option K=V]...
-         [--make-dir DIR] [--log FILE] [--errors-only] [--timeout SEC] [--json]
-      Build the header if its object is stale, load it with bpftool under temporary
-      pins (removed afterwards) and report the verifier's verdict on the source line.
-      --target reads targets from ~/.config/cilium-custom/targets.json (or --targets-file).
-  explain <logfile|-> [--source DIR] [--json]
-      Parse a verifier log from any kernel or loader and explain its error.
-  attach <header.h|object.o> --endpoint ID --hook H [--hook H]... [--replace] [--name N]
-         [--pin-prefix DIR] [--make-dir DIR] [--json] [target flags as for verify]
-      Verify, load and pin the program under <bpffs>/cilium-custom/<name>/, and put it in the
-      endpoint's custom-call slots (H: ipv4-ingress, ipv4-egress, ipv6-ingress, ipv6-egress).
-      All or nothing; an occupied slot needs --replace.
-  detach --endpoint ID --hook H [--hook H]... [--force] [--name N] [--json] [target flags]
-      Empty the slots and remove our pins; a program we did not attach needs --force.
-  endpoints [--cilium-command "argv words"] [--no-cilium] [--json] [target flags]
-      Endpoints with a cilium_calls_custom_<ID> map, their four slots, and Cilium's view of them.
-  maps [--dir D]... [--dump NAME|PATH] [--offset N] [--limit N] [--json] [target flags]
-      Pinned maps (ours first, then Cilium's), or one map's entries with BTF-formatted values.
-  cleanup [--dry-run] [--pin-prefix DIR] [--json] [target flags]
-      Remove what earlier runs left: our programs in no endpoint slot, and temporary
-      verify pins older than 10 minutes. Nothing else is touched.
-  sandbox up|traffic|down|status [--endpoint ID] [--identity N] [--count N] [--size B] [--json]
-      A local stand-in for a Cilium endpoint (root): a network namespace and veth pair,
-      a mock datapath that tail-calls the four custom-call slots of the
-      cilium_calls_custom_<ID> map it pins, and real traffic through it.
+/** Commands with nothing to roll back: a signal ends them at once (explain of an endless stream must stop). */
+const EXIT_ON_SIGNAL = new Set(['explain']);
 
-Exit codes: 0 success (built, accepted, explained), 1 the job failed or the program
-was rejected, 2 bad usage.`;
+// esbuild defines this from package.json (scripts/esbuild.mjs); the tsc build (tests) reads package.json instead.
+declare const __CILIUM_CUSTOM_VERSION__: string | undefined;
+
+function version(): string {
+  if (typeof __CILIUM_CUSTOM_VERSION__ === 'string') return __CILIUM_CUSTOM_VERSION__;
+  for (let dir = __dirname, i = 0; i < 5; i++, dir = path.dirname(dir)) {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      // not here: one level up
+    }
+  }
+  return 'unknown';
+}
+
+/** `--help` anywhere before `--` asks for help, whatever else is on the line. */
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+/**
+ * The first SIGINT/SIGTERM aborts the command, which then cancels its processes and rolls back what it did. Later
+ * signals are ignored (with one warning): a second Ctrl-C during an attach's rollback would otherwise leave the
+ * endpoint half attached. SIGKILL still ends it. Commands without a rollback exit at once (128 + signal number).
+ */
+function handleSignals(command: string, abort: AbortController): void {
+  let warned = false;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (EXIT_ON_SIGNAL.has(command)) {
+      process.stderr.write(`cilium-custom: interrupted (${signal})\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    if (!abort.signal.aborted) {
+      abort.abort();
+      return;
+    }
+    if (warned) return;
+    warned = true;
+    process.stderr.write('cilium-custom: finishing the rollback (or cleanup) first; interrupting it could leave an endpoint half attached (SIGKILL to force)\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  let [command, ...rest] = argv;
+  if (command === 'help' && rest.length) [command, rest] = [rest[0], ['--help']];
+  if (command === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`cilium-custom ${version()}\n`);
+    return 0;
+  }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
+    process.stderr.write(`cilium-custom: unknown command: ${command} (see cilium-custom --help)\n`);
+    return 2;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(`${COMMAND_USAGE[command]}\n`);
+    return 0;
+  }
   const abort = new AbortController();
-  process.once('SIGINT', () => abort.abort());
-  process.once('SIGTERM', () => abort.abort());
+  handleSignals(command, abort);
   try {
-    switch (command) {
-      case 'build':
-        return await runBuildCli(rest, abort.signal);
-      case 'verify':
-        return await runVerifyCli(rest, abort.signal);
-      case 'explain':
-        return await runExplainCli(rest);
-      case 'sandbox':
-        return await runSandboxCli(rest, abort.signal);
-      case 'attach':
-        return await runAttachCli(rest, abort.signal);
-      case 'detach':
-        return await runDetachCli(rest, abort.signal);
-      case 'endpoints':
-        return await runEndpointsCli(rest, abort.signal);
-      case 'maps':
-        return await runMapsCli(rest, abort.signal);
-      case 'cleanup':
-        return await runCleanupCli(rest, abort.signal);
-      case undefined:
-      case '-h':
-      case '--help':
-      case 'help':
-        process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command: ${command}`);
-    }
+    return await run(rest, abort.signal);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`cilium-custom: ${error.message}\n\n${USAGE}\n`);
+      // One line; the usage is for --help (a sandbox error may carry its usage after the first line).
+      process.stderr.write(`cilium-custom: ${error.message.split('\n')[0]} (see cilium-custom ${command} --help)\n`);
       return 2;
     }
-    process.stderr.write(`cilium-custom: ${error instanceof Error ? error.message : String(error)}\n`);
+    // "cilium-custom verify needs root ..." names the command itself.
+    if (error instanceof PrivilegeError) process.stderr.write(`${error.message}\n`);
+    else process.stderr.write(`cilium-custom: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }
 
-// `cilium-custom ... | head` closes the pipe early: that is not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-});
+installOutputGuards();
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // Output that could not be written is a failure, whatever the command thought.
+    process.exitCode = outputFailed() && code === 0 ? 1 : code;
   },
   (error: unknown) => {
     process.stderr.write(`cilium-custom: internal error: ${String(error)}\n`);

@@ -1,14 +1,9 @@
 // cilium-custom maps [--dir D]... [--dump NAME|PATH [--offset N] [--limit N]] [--json]
 import { CustomCallsProblem } from '../core/endpoints/problem';
-import { dumpMap, listPinnedMaps, type DumpPage, type MapValue } from '../core/maps/maps';
-import { parseCommandArgs, printJson, UsageError } from './args';
+import { dumpMap, listPinnedMaps, MAX_PAGE_SIZE, type DumpPage, type MapValue } from '../core/maps/maps';
+import { nonEmptyOption, numberOption, parseCommandArgs, printJson, UsageError } from './args';
+import { checkLocalPrivilege } from './privilege';
 import { TARGET_OPTIONS, targetFromFlags } from './targetArgs';
-
-function count(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  if (!/^[0-9]{1,9}$/.test(text)) throw new UsageError(`--${name} takes a non-negative integer`);
-  return Number(text);
-}
 
 export async function runMapsCli(args: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
@@ -21,9 +16,14 @@ export async function runMapsCli(args: string[], signal: AbortSignal): Promise<n
     json: { type: 'boolean', default: false },
   });
   if (positionals.length !== 0) throw new UsageError('maps takes no positional arguments (use --dump NAME|PATH)');
-  const offset = count('offset', values.offset, 0);
-  const limit = count('limit', values.limit, 100);
+  const offset = numberOption('offset', values.offset, { min: 0, max: 2 ** 32 }) ?? 0;
+  const limit = numberOption('limit', values.limit, { min: 1, max: MAX_PAGE_SIZE }) ?? 100;
+  for (const dir of values.dir ?? []) {
+    if (!nonEmptyOption('dir', dir)!.startsWith('/')) throw new UsageError(`--dir ${JSON.stringify(dir)} must be an absolute path on the target's bpffs`);
+  }
+  nonEmptyOption('dump', values.dump);
   const target = targetFromFlags(values);
+  checkLocalPrivilege('maps', target);
   try {
     const listed = await listPinnedMaps(target, { dirs: values.dir, pinPrefix: values['pin-prefix'], signal });
     if (values.dump === undefined) {
@@ -32,9 +32,11 @@ export async function runMapsCli(args: string[], signal: AbortSignal): Promise<n
         for (const m of listed.maps) {
           process.stdout.write(`${m.owner.padEnd(6)} ${String(m.id).padStart(6)} ${m.type.padEnd(14)} ${m.keySize}/${m.valueSize} max ${m.maxEntries}  ${m.path}\n`);
         }
-        if (values.dir) for (const d of listed.missingDirs) process.stderr.write(`cilium-custom: ${d} does not exist\n`);
       }
-      return 0;
+      // A directory asked for by name that is not there is an error (a typo must not look like "no maps").
+      const missing = values.dir ? listed.missingDirs : [];
+      for (const d of missing) process.stderr.write(`cilium-custom: ${d} does not exist on ${target.name}\n`);
+      return missing.length ? 1 : 0;
     }
     const wanted = values.dump;
     let pinPath: string;

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createTarget, type Target, type TargetConfig } from '../core/target';
 import { LOCAL_TARGET_NAME, targetConfigFromSetting } from '../core/target/targetSettings';
-import { UsageError } from './args';
+import { nonEmptyOption, UsageError } from './args';
 
 export const TARGET_OPTIONS = {
   target: { type: 'string' },
@@ -34,20 +34,37 @@ export function defaultTargetsFile(): string {
   return path.join(base, 'cilium-custom', 'targets.json');
 }
 
+/** Targets whose privileged runs go through `sudo -n` (checkLocalPrivilege lets them pass). */
+const SUDO_TARGETS = new WeakSet<object>();
+
+export function targetUsesSudo(target: object): boolean {
+  return SUDO_TARGETS.has(target);
+}
+
 export function targetFromFlags(flags: TargetFlags): Target {
-  if (flags.target && flags.ssh) throw new UsageError('give either --target or --ssh, not both');
-  let config: TargetConfig;
-  if (flags.ssh) {
-    config = targetConfigFromSetting({ name: flags.ssh, host: flags.ssh, identityFile: flags.identity, sshOptions: flags['ssh-option'] });
-  } else if (flags.target && flags.target !== LOCAL_TARGET_NAME) {
-    config = namedTarget(flags.target, flags['targets-file'] ?? defaultTargetsFile());
-  } else {
-    config = { kind: 'local' };
+  // An empty value would otherwise quietly fall back to the default (`--ssh ''` ran locally).
+  for (const option of ['target', 'ssh', 'bpftool', 'bpffs', 'identity', 'targets-file'] as const) nonEmptyOption(option, flags[option]);
+  for (const option of flags['ssh-option'] ?? []) nonEmptyOption('ssh-option', option);
+  if (flags.target !== undefined && flags.ssh !== undefined) throw new UsageError('give either --target or --ssh, not both');
+  let target: Target;
+  let sudo: boolean | undefined;
+  try {
+    const config: TargetConfig = flags.ssh
+      ? targetConfigFromSetting({ name: flags.ssh, host: flags.ssh, identityFile: flags.identity, sshOptions: flags['ssh-option'] })
+      : flags.target && flags.target !== LOCAL_TARGET_NAME
+        ? namedTarget(flags.target, flags['targets-file'] ?? defaultTargetsFile())
+        : { kind: 'local' };
+    if (flags.sudo) config.sudo = true;
+    if (flags.bpftool) config.bpftool = flags.bpftool;
+    if (flags.bpffs) config.bpffsRoot = flags.bpffs;
+    sudo = config.sudo;
+    target = createTarget(config);
+  } catch (error) {
+    // An invalid destination, option or targets-file entry is bad usage, like any other bad flag.
+    throw error instanceof UsageError ? error : new UsageError(error instanceof Error ? error.message : String(error));
   }
-  if (flags.sudo) config.sudo = true;
-  if (flags.bpftool) config.bpftool = flags.bpftool;
-  if (flags.bpffs) config.bpffsRoot = flags.bpffs;
-  return createTarget(config);
+  if (sudo) SUDO_TARGETS.add(target);
+  return target;
 }
 
 function namedTarget(name: string, file: string): TargetConfig {

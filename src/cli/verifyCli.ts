@@ -10,30 +10,49 @@ import { hintFor } from '../core/verifier/hints';
 import type { VerifierLog } from '../core/verifier/model';
 import { toExplainJson } from '../core/verifier/explainJson';
 import { VerifierLogParser } from '../core/verifier/parser';
-import { bundledSdkDir, parseCommandArgs, printJson, UsageError } from './args';
+import { nonEmptyOption, numberOption, parseCommandArgs, printJson, UsageError } from './args';
+import { BUILD_OPTIONS, buildSettingsFromFlags } from './buildCli';
+import { checkLogFile } from './logFileGuard';
+import { DEFAULT_MAX_BYTES, readLogInput } from './logInput';
+import { checkLocalPrivilege } from './privilege';
 import { TARGET_OPTIONS, targetFromFlags } from './targetArgs';
+import { runVerifyMatrix, wantsMatrix } from './kernelsCli';
 
 export async function runVerifyCli(args: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     ...TARGET_OPTIONS,
-    'make-dir': { type: 'string' },
+    ...BUILD_OPTIONS,
     json: { type: 'boolean', default: false },
     log: { type: 'string' },
     'errors-only': { type: 'boolean', default: false },
-    timeout: { type: 'string' },
+    kernel: { type: 'string', multiple: true },
+    kernels: { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError('verify takes exactly one header or object file');
+  const matrix = wantsMatrix(values);
+  if (!matrix && positionals.length !== 1) throw new UsageError('verify takes exactly one header or object file');
+  if (matrix && positionals.length === 0) throw new UsageError('verify takes one or more header or object files');
+  const settings = buildSettingsFromFlags(values);
+  const logFile = nonEmptyOption('log', values.log);
+  if (logFile !== undefined) checkLogFile(logFile, positionals[0], settings.makeDirSetting, settings.bundledSdkDir);
+  if (matrix) {
+    if (logFile !== undefined) throw new UsageError('--log does not combine with --kernel (one log per kernel)');
+    const hostTarget = () => {
+      const host = targetFromFlags(values);
+      checkLocalPrivilege('verify', host);
+      return host;
+    };
+    return runVerifyMatrix({ inputs: positionals, flags: values, hostTarget, json: values.json, ...settings, logLevel: values['errors-only'] ? 'errors-only' : 'verbose', signal });
+  }
   const target = targetFromFlags(values);
+  checkLocalPrivilege('verify', target);
   try {
     const result = await verifyHeaderOrObject({
       input: positionals[0],
       target,
-      bundledSdkDir: bundledSdkDir(),
-      makeDirSetting: values['make-dir'],
+      ...settings,
       logLevel: values['errors-only'] ? 'errors-only' : 'verbose',
-      logFile: values.log,
+      logFile,
       signal,
-      timeoutMs: values.timeout ? Number(values.timeout) * 1000 : undefined,
     });
     report(result.log, result.located, values.json);
     if (result.leftovers.length) process.stderr.write(`cilium-custom: could not remove temporary pins: ${result.leftovers.join(', ')}\n`);
@@ -53,20 +72,27 @@ export async function runVerifyCli(args: string[], signal: AbortSignal): Promise
 export async function runExplainCli(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     source: { type: 'string' },
+    'max-bytes': { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('explain takes exactly one log file (or - for standard input)');
-  const log = await parseLogFile(positionals[0]);
-  const located = values.source ? await locateInSourceDir(log, values.source) : null;
+  const maxBytes = numberOption('max-bytes', values['max-bytes'], { min: 1, max: Number.MAX_SAFE_INTEGER, bytes: true }) ?? DEFAULT_MAX_BYTES;
+  const source = nonEmptyOption('source', values.source);
+  if (source !== undefined && !isDirectory(source)) throw new UsageError(`--source ${JSON.stringify(source)} is not a directory`);
+  const parser = new VerifierLogParser();
+  await readLogInput(positionals[0], maxBytes, (chunk) => parser.push(chunk));
+  const log = parser.end();
+  const located = source !== undefined ? await locateInSourceDir(log, source) : null;
   report(log, located, values.json);
   return log.verdict === 'unknown' ? 1 : 0;
 }
 
-async function parseLogFile(file: string): Promise<VerifierLog> {
-  const parser = new VerifierLogParser();
-  const stream = file === '-' ? process.stdin : fs.createReadStream(file);
-  for await (const chunk of stream) parser.push(chunk as Buffer);
-  return parser.end();
+function isDirectory(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** With --source DIR, the log's base names are looked up among the sources in DIR. */
@@ -79,7 +105,10 @@ async function locateInSourceDir(log: VerifierLog, dir: string): Promise<Located
 
 function report(log: VerifierLog, located: LocatedVerdict | null, json: boolean): void {
   if (json) {
-    printJson(toExplainJson(log));
+    // Where the verdict was placed (verify: the header; explain: a file of --source), as an absolute path.
+    const explained = toExplainJson(log);
+    if (explained.error && located?.error) Object.assign(explained.error, { file: located.error.file, line: located.error.line });
+    printJson(explained);
     return;
   }
   const stats = log.stats;

@@ -1,6 +1,7 @@
 // The one way this project starts a process: an argv array (never a shell string), cancellable through an
 // AbortSignal, killed as a whole process group so that `make` takes its `clang` children with it.
 // It never throws: callers get a result object and decide what a failure means.
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 
@@ -13,8 +14,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Kill the process (group) after this many milliseconds. */
   timeoutMs?: number;
-  /** Written to the process's standard input, then closed. Default: standard input is closed at once. */
-  input?: string | Buffer;
+  /**
+   * Written to the process's standard input, then closed. Default: standard input is closed at once. A stream stays
+   * open until it ends, which is how a lock holder on a target knows that its owner is still there (nodeLock.ts).
+   */
+  input?: string | Buffer | Readable;
   /** Called with each chunk of output as it arrives (for output channels and streaming parsers). */
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;

@@ -49,7 +49,7 @@ export function registerCommands(ctx: CiliumCustomContext): void {
           return await spec.handler(ctx, ...args);
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
-          ctx.log.error(`${spec.id}: ${error instanceof Error && error.stack ? error.stack : message}`);
+          ctx.log.failure(spec.id, error);
           void vscode.window.showErrorMessage(`Cilium Custom: ${message}`);
           return undefined;
         }

@@ -1,14 +1,18 @@
-// "Cilium Custom: Generate compile_commands.json for clangd", and the one-time offer to do so when a custom-program
-// header is opened in a folder that has no compile_commands.json.
+// "Cilium Custom: Generate compile_commands.json for clangd", and the one-time offer to do so for the folder of a
+// custom-program header that just built, when it has no compile_commands.json (from the second successful build on).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMPILE_COMMANDS_FILE, CompileCommandsError, generateCompileCommands, GenerateResult } from '../core/compileCommands/generate';
+import { isCustomProgramDocument } from '../shared/customProgramScope';
 import type { CiliumCustomContext } from './context';
 
-/** workspaceState keys: folders already offered, and "Don't ask again" for this workspace. */
+/** workspaceState keys: folders already offered, "Don't ask again" for this workspace, successful builds so far. */
 const OFFERED_KEY = 'ciliumCustom.compileCommands.offeredFolders';
 const NEVER_KEY = 'ciliumCustom.compileCommands.neverOffer';
+const BUILDS_KEY = 'ciliumCustom.compileCommands.successfulBuilds';
+/** Never with the first build: its result is what the user is reading (an offer on opening a header came over it). */
+const OFFER_AFTER_BUILDS = 2;
 
 /** Command handler. arg: a folder or header (Uri or path, from the explorer or a test); else the active header's folder, else a picker. */
 export async function generateCompileCommandsCommand(ctx: CiliumCustomContext, arg?: unknown): Promise<GenerateResult | undefined> {
@@ -63,40 +67,47 @@ async function resolveFolder(arg: unknown): Promise<string | undefined> {
   return picked?.[0]?.fsPath;
 }
 
-/** Offers, once per folder, to generate the database when a custom-program header is opened. */
+/**
+ * Offers, once per folder, to generate the database for the folder of a header that just built successfully, from
+ * the second successful build in this workspace on. The walkthrough's clangd step runs the command itself.
+ */
 export function registerCompileCommandsOffer(ctx: CiliumCustomContext): void {
   const offering = new Set<string>();
-  const consider = (document: vscode.TextDocument) => {
-    if (!shouldOffer(ctx, document)) return;
-    const folder = path.dirname(document.uri.fsPath);
-    if (offering.has(folder)) return;
-    offering.add(folder);
-    void offer(ctx, folder).finally(() => offering.delete(folder));
-  };
-  ctx.own(vscode.workspace.onDidOpenTextDocument(consider));
-  for (const document of vscode.workspace.textDocuments) consider(document);
+  ctx.own(
+    ctx.results.onDidBuild(({ header, ok }) => {
+      if (!ok) return;
+      const state = ctx.extension.workspaceState;
+      const builds = state.get<number>(BUILDS_KEY, 0) + 1;
+      void state.update(BUILDS_KEY, builds);
+      if (builds < OFFER_AFTER_BUILDS) return;
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === header);
+      if (!shouldOffer(ctx, header, open?.getText() ?? readText(header))) return;
+      const folder = path.dirname(header);
+      if (offering.has(folder)) return;
+      offering.add(folder);
+      void offer(ctx, folder).finally(() => offering.delete(folder));
+    }),
+  );
 }
 
-function shouldOffer(ctx: CiliumCustomContext, document: vscode.TextDocument): boolean {
-  if (document.uri.scheme !== 'file' || !document.uri.fsPath.endsWith('.h')) return false;
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function shouldOffer(ctx: CiliumCustomContext, file: string, text: string): boolean {
+  if (!file.endsWith('.h')) return false;
   if (!vscode.workspace.isTrusted) return false;
   if (!ctx.config.offerCompileCommands) return false;
   const state = ctx.extension.workspaceState;
   if (state.get<boolean>(NEVER_KEY, false)) return false;
-  const folder = path.dirname(document.uri.fsPath);
+  const folder = path.dirname(file);
   if (state.get<string[]>(OFFERED_KEY, []).includes(folder)) return false;
   if (fs.existsSync(path.join(folder, COMPILE_COMMANDS_FILE))) return false;
-  return isCustomProgramHeader(document.getText(), folder);
-}
-
-/** Defines custom_prog(), or sits next to a bpf/custom-style Makefile. */
-export function isCustomProgramHeader(text: string, folder: string): boolean {
-  if (/\bcustom_prog\s*\(/.test(text)) return true;
-  try {
-    return fs.readFileSync(path.join(folder, 'Makefile'), 'utf8').includes('BPF_CUSTOM_PROG_FILE');
-  } catch {
-    return false;
-  }
+  return isCustomProgramDocument(file, text);
 }
 
 async function offer(ctx: CiliumCustomContext, folder: string): Promise<void> {

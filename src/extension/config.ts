@@ -1,5 +1,7 @@
 // A typed view of the extension's settings. Every setting is read here, nowhere else.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { BuildSettings } from '../core/build/settings';
 import type { TargetSetting } from '../core/target/targetSettings';
 import type { VerifierLogLevel } from '../core/verify/verifyObject';
 
@@ -10,9 +12,24 @@ export class Config {
     return vscode.workspace.getConfiguration(SECTION);
   }
 
+  /** Absolute: a relative setting is taken from the (first) workspace folder, not the extension host's cwd. */
   get makeDirectory(): string | undefined {
     const value = this.raw.get<string>('build.makeDirectory', '').trim();
-    return value === '' ? undefined : value;
+    if (value === '') return undefined;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    return folder !== undefined ? path.resolve(folder, value) : value;
+  }
+
+  /** The one settings object build, verify and attach all take (core/build/settings.ts). */
+  buildSettings(bundledSdkDir: string): BuildSettings {
+    const makeDirSetting = this.makeDirectory;
+    return {
+      bundledSdkDir,
+      ...(makeDirSetting !== undefined ? { makeDirSetting } : {}),
+      make: this.makeCommand,
+      extraVariables: this.extraMakeVariables,
+      timeoutMs: this.verifyTimeoutMs,
+    };
   }
 
   get makeCommand(): string {

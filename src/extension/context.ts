@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { Config } from './config';
 import { Log } from './log';
 import { TargetManager } from './targets/targetManager';
+import { Results } from './verify/results';
 import { Views } from './views/views';
 
 export class CiliumCustomContext implements vscode.Disposable {
@@ -21,7 +22,10 @@ export class CiliumCustomContext implements vscode.Disposable {
   readonly views: Views;
   /** The log of the last verification, for "Show Verifier Log". */
   lastVerifierLog: string | undefined;
-  private readonly verdictItem: vscode.StatusBarItem;
+  /** Each header's last build and verify result: the status item of the active header, stale marking (verify/results.ts). */
+  readonly results: Results;
+  private scoped = false;
+  private scopeListeners: (() => void)[] = [];
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = this.own(new Log());
@@ -30,9 +34,7 @@ export class CiliumCustomContext implements vscode.Disposable {
     this.bundledSdkDir = path.join(extension.extensionPath, 'bpf');
     this.targets = this.own(new TargetManager(this));
     this.views = new Views(this);
-    this.verdictItem = this.own(vscode.window.createStatusBarItem('ciliumCustom.verdict', vscode.StatusBarAlignment.Left, 9));
-    this.verdictItem.name = 'Cilium Custom Verifier';
-    this.verdictItem.command = 'ciliumCustom.showVerifierLog';
+    this.results = this.own(new Results(this));
   }
 
   /** Where the next verifier log of a header goes: one file per header in the extension's storage. */
@@ -42,11 +44,26 @@ export class CiliumCustomContext implements vscode.Disposable {
     return path.join(dir, `${path.basename(headerPath, '.h').replace(/[^A-Za-z0-9_.-]/g, '_')}.bpflog`);
   }
 
-  /** The last verdict and its figures, in the status bar. */
-  showVerdict(text: string, tooltip: string): void {
-    this.verdictItem.text = text;
-    this.verdictItem.tooltip = `${tooltip} (click for the log)`;
-    this.verdictItem.show();
+  /**
+   * True once this window has shown a custom program: one is open, or the workspace holds a landing program or a
+   * bpf/custom Makefile (see main.ts). The extension also activates for every header opened as C++, so what it
+   * shows on its own (the target's status item) waits for this; commands and views work regardless.
+   */
+  get inScope(): boolean {
+    return this.scoped;
+  }
+
+  /** Calls `listener` once the window is in scope (at once if it is already). */
+  whenInScope(listener: () => void): void {
+    if (this.scoped) listener();
+    else this.scopeListeners.push(listener);
+  }
+
+  enterScope(reason: string): void {
+    if (this.scoped) return;
+    this.scoped = true;
+    this.log.info(`custom programs here: ${reason}`);
+    for (const listener of this.scopeListeners.splice(0)) listener();
   }
 
   own<T extends vscode.Disposable>(disposable: T): T {

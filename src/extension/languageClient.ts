@@ -1,9 +1,18 @@
 // Starts the language server (dist/server.js, node IPC) once a custom-program source is open (the same test the
-// server uses to decide what it speaks about), so that editing other C costs no server process. The client then
-// lives as long as the extension context, and follows the ciliumCustom.languageServer.enabled setting.
+// server uses to decide what it speaks about, shared/customProgramScope.ts), so that editing other C or C++ costs
+// no server process. Its documents are C files and headers VS Code opens as C++ (the default for .h); the server
+// only speaks about those of them in custom-program scope. The client then lives as long as the extension context,
+// and follows the ciliumCustom.languageServer.enabled setting.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
-import { isCustomProgramDocument } from '../shared/customProgramScope';
+import {
+  CUSTOM_PROGRAM_DOCUMENT_SELECTOR,
+  forgetFolder,
+  isCSourceDocument,
+  isCustomProgramEditorDocument,
+  isCustomProgramSource,
+} from '../shared/customProgramScope';
 import { LANGUAGE_SERVER_SETTING, type ServerInitializationOptions } from '../shared/protocol';
 import type { CiliumCustomContext } from './context';
 
@@ -21,10 +30,7 @@ export function registerLanguageClient(ctx: CiliumCustomContext): void {
     };
     const initializationOptions: ServerInitializationOptions = { debounceMs: 150 };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [
-        { scheme: 'file', language: 'c' },
-        { scheme: 'file', language: 'cpp', pattern: '**/*.h' },
-      ],
+      documentSelector: CUSTOM_PROGRAM_DOCUMENT_SELECTOR.map((filter) => ({ ...filter })),
       outputChannel: ctx.log.channel,
       initializationOptions,
     };
@@ -50,8 +56,8 @@ export function registerLanguageClient(ctx: CiliumCustomContext): void {
   };
 
   const startFor = (document: vscode.TextDocument): void => {
-    if (client || !enabled() || !isCSource(document)) return;
-    if (isCustomProgramDocument(document.fileName, document.getText())) void start();
+    if (client || !enabled()) return;
+    if (isCustomProgramEditorDocument(document)) void start();
   };
   const startForOpenDocuments = () => vscode.workspace.textDocuments.forEach(startFor);
 
@@ -64,13 +70,20 @@ export function registerLanguageClient(ctx: CiliumCustomContext): void {
     }),
   );
   ctx.own(vscode.workspace.onDidOpenTextDocument(startFor));
-  // A file may become a custom program as it is typed (custom_prog appears).
-  ctx.own(vscode.workspace.onDidChangeTextDocument((e) => startFor(e.document)));
+  // A file may become a custom program as it is typed (custom_prog appears): only its text can change while typing,
+  // and the text test is the cheap one.
+  ctx.own(
+    vscode.workspace.onDidChangeTextDocument(({ document }) => {
+      if (!client && enabled() && isCSourceDocument(document) && isCustomProgramSource(document.getText())) void start();
+    }),
+  );
+  // A saved file (a Makefile, a new custom program) can change its folder's answer for the documents open there.
+  ctx.own(
+    vscode.workspace.onDidSaveTextDocument((document) => {
+      if (client || document.uri.scheme !== 'file') return;
+      forgetFolder(path.dirname(document.uri.fsPath));
+      startForOpenDocuments();
+    }),
+  );
   startForOpenDocuments();
-}
-
-/** The documents the client's selector covers: C files, and headers VS Code took for C++. */
-function isCSource(document: vscode.TextDocument): boolean {
-  if (document.uri.scheme !== 'file') return false;
-  return document.languageId === 'c' || (document.languageId === 'cpp' && document.fileName.endsWith('.h'));
 }

@@ -4,11 +4,11 @@ import { createCParser } from './parser';
 import { analyze } from './rules/index';
 import type { Finding } from './rules/types';
 
-export async function analyzeText(text: string): Promise<Finding[]> {
+export async function analyzeText(text: string, fileBase?: string): Promise<Finding[]> {
   const parser = await createCParser();
   const doc = new ParsedDocument(parser, text);
   try {
-    return analyze(doc.tree, doc.text);
+    return analyze(doc.tree, doc.text, fileBase);
   } finally {
     doc.dispose();
     parser.delete();

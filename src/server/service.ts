@@ -1,5 +1,6 @@
 // The language service without the connection: open documents, incremental parses, findings, hover, completion
 // and quick fixes. server.ts wires it to LSP; tests and the bench drive it directly.
+import * as path from 'node:path';
 import type { Parser } from 'web-tree-sitter';
 import { hoverMarkdown, wordAt } from './docs';
 import { ParsedDocument } from './document';
@@ -12,8 +13,12 @@ import { loadUapiDocs, type UapiDocs } from './uapi';
 export interface ServiceDocument {
   parsed: ParsedDocument;
   inScope: boolean;
+  /** The file name without extension (`bytecount` for bytecount.h), when the document is a file. */
+  fileBase?: string;
   findings?: Finding[];
 }
+
+const baseName = (filePath: string | undefined): string | undefined => (filePath ? path.basename(filePath).replace(/\.[^.]*$/, '') || undefined : undefined);
 
 export class LanguageService {
   private readonly docs = new Map<string, ServiceDocument>();
@@ -35,7 +40,7 @@ export class LanguageService {
 
   open(uri: string, filePath: string | undefined, text: string): ServiceDocument {
     this.close(uri);
-    const doc: ServiceDocument = { parsed: new ParsedDocument(this.parser, text), inScope: isCustomProgramDocument(filePath, text) };
+    const doc: ServiceDocument = { parsed: new ParsedDocument(this.parser, text), inScope: isCustomProgramDocument(filePath, text), fileBase: baseName(filePath) };
     this.docs.set(uri, doc);
     return doc;
   }
@@ -63,7 +68,7 @@ export class LanguageService {
   findings(uri: string): Finding[] {
     const doc = this.docs.get(uri);
     if (!doc || !doc.inScope) return [];
-    doc.findings ??= analyze(doc.parsed.tree, doc.parsed.text);
+    doc.findings ??= analyze(doc.parsed.tree, doc.parsed.text, doc.fileBase);
     return doc.findings;
   }
 

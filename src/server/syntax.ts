@@ -239,6 +239,8 @@ export interface FileModel {
   cache: Map<string, unknown>;
   /** Nodes of the types the rules use, by type, in document order. */
   index: Map<string, Node[]>;
+  /** The document's file name without extension, when known (names new sections: `<base>/stage2`). */
+  fileBase?: string;
 }
 
 export const LOOKUP_FUNCTIONS = new Set(['bpf_map_lookup_elem', 'map_lookup_elem']);
@@ -344,7 +346,7 @@ function functionFrom(def: Node, text: string, previousEnd: number): FunctionDef
   };
 }
 
-export function buildModel(tree: Tree, text: string): FileModel {
+export function buildModel(tree: Tree, text: string, fileBase?: string): FileModel {
   const root = tree.rootNode;
   const cache = new Map<string, unknown>();
   const index = indexTree(tree);
@@ -370,7 +372,7 @@ export function buildModel(tree: Tree, text: string): FileModel {
     if (top.type !== 'comment') previousEnd = top.endIndex;
   }
   const lookups: Lookup[] = [];
-  const model: FileModel = { tree, text, constants, structs, maps, functions, lookups, cache, index };
+  const model: FileModel = { tree, text, constants, structs, maps, functions, lookups, cache, index, fileBase };
   for (const fn of functions) {
     for (const call of nodesIn(model, fn.body, 'call_expression')) {
       const name = calleeName(call);

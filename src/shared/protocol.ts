@@ -15,6 +15,7 @@ export const DiagnosticCodes = {
   valuePadding: 'map-value-padding',
   customProgSignature: 'custom-prog-signature',
   stageReturn: 'stage-return',
+  stageUndefined: 'stage-undefined',
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCodes)[keyof typeof DiagnosticCodes];
 

@@ -57,6 +57,8 @@ const isSlotUpdate = (key: string) => (argv: readonly string[]) => argv.includes
 describe('attach and detach (system, real kernel)', function () {
   let tmp: ReturnType<typeof tempDir>;
   let header: string;
+  /** The same program under another header name: another program for the same endpoint. */
+  let other: string;
   let target: Target;
   let endpoint: number;
   const cleanups: (() => void)[] = [];
@@ -69,6 +71,7 @@ describe('attach and detach (system, real kernel)', function () {
   beforeEach(() => {
     tmp = tempDir('cilium-custom-attach-');
     header = copyInto(BYTECOUNT, tmp.dir);
+    other = copyInto(BYTECOUNT, tmp.dir, 'other.h');
     target = new LocalTarget();
     endpoint = freeEndpointId();
     cleanups.push(createCallsMap(endpoint));
@@ -86,7 +89,7 @@ describe('attach and detach (system, real kernel)', function () {
     }
     for (const cleanup of cleanups.splice(0).reverse()) cleanup();
     for (const dir of fs.existsSync(`${BPFFS}/cilium-custom`) ? fs.readdirSync(`${BPFFS}/cilium-custom`) : []) {
-      if (dir.startsWith('bytecount')) fs.rmSync(`${BPFFS}/cilium-custom/${dir}`, { recursive: true, force: true });
+      if (dir.startsWith('bytecount') || dir.startsWith('other')) fs.rmSync(`${BPFFS}/cilium-custom/${dir}`, { recursive: true, force: true });
     }
     try {
       fs.rmdirSync(`${BPFFS}/cilium-custom`); // Only when empty, as detach leaves it.
@@ -99,6 +102,8 @@ describe('attach and detach (system, real kernel)', function () {
 
   const attachBytecount = (hooks: string[], extra: Partial<Parameters<typeof attach>[0]> = {}) =>
     attach({ target, input: header, endpointId: endpoint, hooks, bundledSdkDir: SDK_DIR, ...extra });
+  const attachOther = (hooks: string[], extra: Partial<Parameters<typeof attach>[0]> = {}) =>
+    attach({ target, input: other, endpointId: endpoint, hooks, bundledSdkDir: SDK_DIR, ...extra });
 
   it('attaches to ipv4-ingress and ipv4-egress in one action, reads the slots back, and detach restores the bpffs exactly', async () => {
     const record = await attachBytecount(['ipv4-ingress', 'ipv4-egress']);
@@ -131,7 +136,7 @@ describe('attach and detach (system, real kernel)', function () {
   });
 
   it('refuses an occupied slot without replace, naming the program, and changes nothing', async () => {
-    const first = await attachBytecount(['ipv4-ingress']);
+    const first = await attachOther(['ipv4-ingress']);
     const view = ourView([endpoint]);
     const problem = await problemOf(attachBytecount(['ipv4-egress', 'ipv4-ingress']));
     assert.equal(problem.kind, 'slot-occupied');
@@ -151,15 +156,17 @@ describe('attach and detach (system, real kernel)', function () {
     bpftool('map', 'update', 'pinned', callsMapPath(BPFFS, endpoint), 'key', '2', '0', '0', '0', 'value', 'pinned', `${foreignDir}/prog`);
     const foreignId = slots(endpoint).get(2)!;
 
-    const second = await attachBytecount(['ipv4-ingress', 'ipv6-ingress'], { replace: true });
-    assert.equal(second.pinName, 'bytecount-2');
+    const second = await attachOther(['ipv4-ingress', 'ipv6-ingress'], { replace: true });
+    assert.equal(second.pinName, 'other');
     assert.deepEqual(second.hooks.map((h) => h.previousProgId), [first.prog.id, foreignId]);
     assert.deepEqual([...slots(endpoint)].sort(), [[0, second.prog.id], [1, first.prog.id], [2, second.prog.id]]);
     assert.deepEqual(second.removedPins, [], 'the first program is still in ipv4-egress');
     assert.ok(fs.existsSync(first.progPin));
     assert.ok(fs.existsSync(`${foreignDir}/prog`), 'a replaced program that is not ours keeps its pin');
 
-    const third = await attachBytecount(['ipv4-egress'], { replace: true });
+    const third = await attachOther(['ipv4-egress'], { replace: true });
+    assert.equal(third.reused, true, 'other is already loaded for this endpoint: its program is reused');
+    assert.equal(third.prog.id, second.prog.id);
     assert.deepEqual(third.removedPins, [first.pinDir], 'our replaced program, referenced by no slot any more, loses its pins');
     assert.ok(!fs.existsSync(first.pinDir));
 
@@ -167,6 +174,30 @@ describe('attach and detach (system, real kernel)', function () {
     assert.equal(slots(endpoint).size, 0);
     assert.ok(fs.existsSync(`${foreignDir}/prog`));
     assert.deepEqual(ourView([endpoint]), baseline);
+  });
+
+  it('one program per header and endpoint: another hook reuses it and its maps; a changed build replaces it everywhere', async () => {
+    const first = await attachBytecount(['ipv4-ingress']);
+    const second = await attachBytecount(['ipv4-egress']);
+    assert.equal(second.reused, true);
+    assert.equal(second.prog.id, first.prog.id, 'the same program in both slots');
+    assert.equal(second.pinDir, first.pinDir);
+    assert.deepEqual(fs.readdirSync(`${BPFFS}/cilium-custom`).filter((d) => d.startsWith('bytecount')), ['bytecount'], 'one copy, one bytecount_map');
+    assert.deepEqual([...slots(endpoint)].sort(), [[0, first.prog.id], [1, first.prog.id]]);
+
+    // The header changes: attaching it again says so, and changes nothing until asked to replace it everywhere.
+    fs.writeFileSync(header, fs.readFileSync(header, 'utf8').replace('ctx_full_len(ctx);', 'ctx_full_len(ctx) + 1;'));
+    const view = ourView([endpoint]);
+    const changed = await problemOf(attachBytecount(['ipv6-ingress']));
+    assert.equal(changed.kind, 'program-changed', changed.full);
+    assert.match(changed.message, /ipv4-ingress, ipv4-egress hold an older build of bytecount.*Nothing was changed/);
+    assert.deepEqual(ourView([endpoint]), view, 'no second copy stays pinned');
+
+    const replaced = await attachBytecount(['ipv6-ingress'], { replace: true });
+    assert.notEqual(replaced.prog.id, first.prog.id);
+    assert.deepEqual(replaced.hooks.map((h) => h.hook).sort(), ['ipv4-egress', 'ipv4-ingress', 'ipv6-ingress']);
+    assert.deepEqual([...slots(endpoint)].sort(), [[0, replaced.prog.id], [1, replaced.prog.id], [2, replaced.prog.id]]);
+    assert.deepEqual(replaced.removedPins, [first.pinDir], 'the old build, in no slot any more, loses its pins');
   });
 
   it('rejects a hook beyond 3 before running anything, and slot key 4 never reaches bpftool', async () => {
@@ -209,7 +240,7 @@ describe('attach and detach (system, real kernel)', function () {
     const first = await attachBytecount(['ipv4-ingress', 'ipv4-egress']);
     const view = ourView([endpoint]);
     const failing = new FailingTarget(target, isSlotUpdate('1'));
-    const problem = await problemOf(attach({ target: failing, input: header, endpointId: endpoint, hooks: ['ipv4-ingress', 'ipv4-egress'], replace: true, bundledSdkDir: SDK_DIR }));
+    const problem = await problemOf(attach({ target: failing, input: other, endpointId: endpoint, hooks: ['ipv4-ingress', 'ipv4-egress'], replace: true, bundledSdkDir: SDK_DIR }));
     assert.equal(problem.kind, 'update-failed');
     assert.deepEqual([...slots(endpoint)].sort(), [[0, first.prog.id], [1, first.prog.id]]);
     assert.deepEqual(ourView([endpoint]), view);

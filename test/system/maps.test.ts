@@ -128,9 +128,15 @@ describe('pinned maps (system, real kernel)', function () {
     assert.equal(rec.ok, true);
     assert.deepEqual(rec.hooks.map((h) => h.key), [0, 1]);
 
+    // The same header again: its program is already there (one program per header and endpoint).
     const again = await captured(() => runAttachCli([header, '--endpoint', String(endpoint), '--hook', 'ipv4-ingress'], new AbortController().signal));
-    assert.equal(again.code, 1);
-    assert.match(again.stderr, new RegExp(`ipv4-ingress holds program ${rec.prog.id}.*--replace`));
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`program ${rec.prog.id}, .*the one already loaded for this endpoint`));
+    // Another header: the slot is occupied.
+    const other = copyInto(header, path.dirname(header), 'other.h');
+    const occupied = await captured(() => runAttachCli([other, '--endpoint', String(endpoint), '--hook', 'ipv4-ingress'], new AbortController().signal));
+    assert.equal(occupied.code, 1);
+    assert.match(occupied.stderr, new RegExp(`ipv4-ingress holds program ${rec.prog.id}.*--replace`));
 
     const listed = await captured(() => runEndpointsCli(['--json', '--no-cilium'], new AbortController().signal));
     assert.equal(listed.code, 0);

@@ -16,7 +16,13 @@ const BPFFS = '/sys/fs/bpf';
 
 function bpffsSnapshot(dir = BPFFS, prefix = ''): string[] {
   const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out; // Removed while we looked (another suite's pins).
+  }
+  for (const entry of entries) {
     const rel = prefix + entry.name;
     out.push(rel);
     if (entry.isDirectory()) out.push(...bpffsSnapshot(path.join(dir, entry.name), `${rel}/`));
@@ -62,7 +68,7 @@ describe('sandbox (real netns, veth, tc, bpftool)', function () {
     requireBpf(this);
     for (const tool of ['ip', 'tc']) requireOrSkip(this, hasCommand(tool), `${tool} is not installed (apt-get install iproute2)`);
     baseline = { bpffs: bpffsSnapshot(), netns: netnsList(), links: linkList() };
-    tmp = tempDir('cilium-custom-sandbox-test-');
+    tmp = tempDir('ccp-sandbox-test-');
     stateDir = path.join(tmp.dir, 'state');
   });
   after(async function () {
@@ -134,16 +140,28 @@ describe('sandbox (real netns, veth, tc, bpftool)', function () {
     const down = await sandboxDown({ endpointId: ENDPOINT, stateDir });
     assert.equal(down.wasUp, false, 'down is idempotent');
     const now = bpffsSnapshot();
-    // tc/ and tc/globals are ours to remove only while nobody else (Cilium, a concurrent suite) has pinned under them.
+    // tc/, tc/globals and cilium-custom-sandbox/ are ours to remove only while nobody else (Cilium, another sandbox, a
+    // concurrent suite) has pinned under them.
     const shared = now.some((e) => e.startsWith('tc/globals/') && !e.endsWith('_04244'));
-    const mine = (e: string) => ours(e) && !(shared && (e === 'tc' || e === 'tc/globals'));
+    const sandboxesShared = now.some((e) => e.startsWith('cilium-custom-sandbox/') && !e.startsWith('cilium-custom-sandbox/4244'));
+    const mine = (e: string) => ours(e) && !(shared && (e === 'tc' || e === 'tc/globals')) && !(sandboxesShared && e === 'cilium-custom-sandbox');
     assert.deepEqual(now.filter(mine), baseline.bpffs.filter(mine));
-    assert.deepEqual(netnsList(), baseline.netns);
-    assert.deepEqual(linkList(), baseline.links);
+    // Only this sandbox's namespace and link: other suites make their own concurrently.
+    const ownNetns = (name: string) => name === 'cilium-custom-sb-4244';
+    const ownLink = (name: string) => name === 'ccsb4244h' || name === 'ccsb4244p';
+    assert.deepEqual(netnsList().filter(ownNetns), baseline.netns.filter(ownNetns));
+    assert.deepEqual(linkList().filter(ownLink), baseline.links.filter(ownLink));
   });
 });
 
 /** bpffs entries this test or the sandbox could create (other suites may pin their own things concurrently). */
 function ours(entry: string): boolean {
-  return entry === 'tc' || entry === 'tc/globals' || entry === 'tc/globals/cilium_calls_custom_04244' || entry.startsWith('cilium-custom-sandbox') || entry.startsWith('cilium-custom-sbtest-');
+  return (
+    entry === 'tc' ||
+    entry === 'tc/globals' ||
+    entry === 'tc/globals/cilium_calls_custom_04244' ||
+    entry === 'cilium-custom-sandbox' ||
+    entry.startsWith('cilium-custom-sandbox/4244') ||
+    entry.startsWith(`cilium-custom-sbtest-${process.pid}`)
+  );
 }

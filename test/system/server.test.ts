@@ -21,8 +21,10 @@ describe('language server quick fixes (real clang, bpftool and kernel)', functio
       if (!fix) break;
       text = applyEdits(text, fix.edits);
     }
-    assert.match(text, /if \(!fc\)\n\t\treturn faulty_verdict\(ctx\);/);
+    assert.match(text, /if \(!fc \|\| !bytes\)\n\t\treturn faulty_verdict\(ctx\);/);
     assert.match(text, /__uint\(max_entries, 2\);/);
+    assert.match(text, /\t__u32 identity;\n\t__u32 pad1;\n\t__u64 len;/);
+    assert.match(text, /__builtin_memset\(fc, 0, sizeof\(\*fc\)\);/);
     const tmp = tempDir('cilium-custom-ls-fixed-');
     const pin = `/sys/fs/bpf/cilium-custom-ls-test-${process.pid}`;
     const maps = `${pin}-maps`;
@@ -41,5 +43,37 @@ describe('language server quick fixes (real clang, bpftool and kernel)', functio
       tmp.remove();
     }
     assert.ok(!fs.existsSync(pin) && !fs.existsSync(maps), 'pins removed');
+  });
+
+  it('faulty_stages.h: libbpf refuses the undefined stage; quick-fixed, it builds and passes the verifier', async function () {
+    requireBpf(this);
+    const faulty = fs.readFileSync(path.join(FIXTURES, 'server', 'faulty_stages.h'), 'utf8');
+    let text = faulty;
+    for (let round = 0; round < 5; round++) {
+      const fix = (await analyzeText(text, 'faulty_stages')).find((f) => f.fix)?.fix;
+      if (!fix) break;
+      text = applyEdits(text, fix.edits);
+    }
+    assert.match(text, /int stages_two\(struct __ctx_buff \*ctx\)\n\{/);
+    const tmp = tempDir('cilium-custom-ls-stages-');
+    const pin = `/sys/fs/bpf/cilium-custom-ls-stages-${process.pid}`;
+    const maps = `${pin}-maps`;
+    const load = (source: string): void => {
+      const header = path.join(tmp.dir, 'faulty_stages.h');
+      fs.writeFileSync(header, source);
+      execFileSync('make', ['-s', '-C', SDK_DIR, `BPF_CUSTOM_PROG_FILE=${header}`], { stdio: 'pipe' });
+      execFileSync('bpftool', ['prog', 'load', path.join(tmp.dir, 'faulty_stages.o'), pin, 'type', 'classifier', 'pinmaps', maps], { stdio: 'pipe', encoding: 'utf8' });
+    };
+    try {
+      assert.throws(() => load(faulty), (e: { stderr?: string }) => /failed to find BTF for extern 'stages_two'/.test(e.stderr ?? ''), 'what the lint says, at load time');
+      fs.rmSync(maps, { recursive: true, force: true });
+      load(text);
+      assert.ok(fs.existsSync(pin), 'the program is pinned');
+      assert.deepEqual(fs.readdirSync(maps), ['stages_progs']);
+    } finally {
+      fs.rmSync(pin, { force: true });
+      fs.rmSync(maps, { recursive: true, force: true });
+      tmp.remove();
+    }
   });
 });

@@ -51,6 +51,11 @@ export interface RunConfig {
    * that copy, instead of those of suites/.
    */
   installedExtensionsDir?: string;
+  /**
+   * Which folder of suites (under test/vscode/) to run, when not the default (suites/, or installed/ with
+   * installedExtensionsDir): e.g. headers-only/, whose workspace is a folder of headers alone.
+   */
+  suites?: string;
   /** Set when the launcher takes a screenshot: the workbench is staged, then run() waits for this file. */
   screenshot?: {
     ackFile: string;
@@ -74,8 +79,12 @@ export function runConfig(): RunConfig {
 export const RUN_CONFIG_FILE = path.join('.vscode', 'cilium-custom-test-run.json');
 /** out/test/vscode -> repository root. */
 const extensionRoot = path.resolve(__dirname, '..', '..', '..');
-const suitesDir = path.join(__dirname, 'suites');
-const installedSuitesDir = path.join(__dirname, 'installed');
+/** The suites a run config selects: a folder of out/test/vscode/ (never outside it). */
+function suitesDirOf(config: RunConfig): string {
+  const name = config.suites ?? (config.installedExtensionsDir ? 'installed' : 'suites');
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`run config: suites must name a folder of test/vscode, not ${JSON.stringify(name)}`);
+  return path.join(__dirname, name);
+}
 
 export async function run(): Promise<void> {
   const startedAt = new Date().toISOString();
@@ -140,7 +149,7 @@ function readRunConfig(): { config: RunConfig; channel: TestResults['resultsChan
 function runMocha(config: RunConfig, tests: TestRecord[], warnings: string[]): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
   if (config.grep) mocha.grep(new RegExp(config.grep));
-  for (const file of findSuites(config.installedExtensionsDir ? installedSuitesDir : suitesDir, warnings)) mocha.addFile(file);
+  for (const file of findSuites(suitesDirOf(config), warnings)) mocha.addFile(file);
 
   return new Promise((resolve, reject) => {
     let runner: Mocha.Runner;

@@ -45,7 +45,10 @@ export async function waitForActivation(timeoutMs = DEFAULT_TIMEOUT_MS): Promise
   return extension;
 }
 
-/** The first workspace folder's path: the throwaway copy of test/fixtures/vscode-workspace made by the launcher. */
+/**
+ * The first workspace folder's path: the launcher's throwaway copy of the session's fixture (test/fixtures/vscode-workspace,
+ * or test/fixtures/vscode-headers-only in the headers-only session).
+ */
 export function workspaceRoot(): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'no workspace folder is open (the launcher opens the fixture workspace)');

@@ -28,6 +28,11 @@
 
 /* A constant slot lets the kernel patch the tail call into a direct jump;
  * refuse anything else at compile time rather than silently losing that.
+ * Cilium v1.12's tail_call_static() takes the map's address like this one,
+ * v1.17's takes its name (tail_call_static(ctx, map, slot), pasted into
+ * inline assembly: "&map" there is "invalid operand for instruction"). Code
+ * meant for any tree calls tail_call(ctx, &map, SLOT): with a constant slot
+ * the kernel makes it a direct jump as well.
  */
 #define tail_call_static(ctx, map, slot)				\
 	({								\

@@ -21,6 +21,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "sdk/compiler.h"
+#include "sdk/builtins.h"
 #include "sdk/ctx.h"
 #include "sdk/maps.h"
 

@@ -4,6 +4,7 @@ import type { Target } from '../target/target';
 import { mapLimited, showPinnedProg } from '../maps/bpftool';
 import type { BpfProgInfo } from '../maps/bpftoolJson';
 import { throwEnvironmentProblem } from '../endpoints/problem';
+import { isPinName } from './pinScope';
 
 export interface OurProgram {
   /** The pin directory's name (derived from the header's base name). */
@@ -33,7 +34,7 @@ export async function listDir(target: Target, dir: string, signal?: AbortSignal)
 
 export async function listOurPrograms(target: Target, pinPrefix: string, signal?: AbortSignal): Promise<OurProgram[]> {
   const { names } = await listDir(target, pinPrefix, signal);
-  return mapLimited(names.sort(), 8, async (name) => {
+  return mapLimited(names.filter(isPinName).sort(), 8, async (name) => {
     const layout = pinLayout(pinPrefix, name);
     const { info } = await showPinnedProg(target, layout.progPin, signal);
     return { name, ...layout, prog: info.ok ? info.value : null };

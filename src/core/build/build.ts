@@ -1,23 +1,34 @@
 // Builds one custom-program header through its Makefile: the engine behind the command, the task and the CLI.
+// One build per object at a time (buildLock.ts); make writes under a temporary name and the object is renamed into
+// place only once it is complete and checked (staging.ts, builtObject.ts), so a verify or attach running meanwhile
+// never sees a missing or half-written object.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeFailure, runProcess } from '../process';
+import { runProcess } from '../process';
+import { BuildLockCancelled, withBuildLock } from './buildLock';
+import { checkBuildRecord, identityOf, makefileIn, makefilesOf, removeBuildRecord, writeBuildRecord, type Freshness } from './buildRecord';
+import { customCallsRemovedMessage, notAMakeDirectoryMessage } from './ciliumRemoval';
+import { parseDepFile } from './depFile';
+import { describeFsError, explainMakeFailure, headerProblem, moveCustomProgDiagnostics, noCustomProg, noCustomProgDiagnostic, type BuildFailure, type BuildFailureKind } from './buildFailure';
+import { checkBuiltObject } from './builtObject';
 import { ClangDiagnostic, parseClangDiagnostics, parseToolErrors } from './clangDiagnostics';
-import { BuildInputError, buildMakeArgs, MakeInvocation } from './makeArgs';
-import { findMakeDirectory, MakeDirectory } from './makeDirectory';
+import { BuildInputError, buildMakeArgs, MakeInvocation, objectPathFor } from './makeArgs';
+import { findMakeDirectory, isCustomProgramMakeDir, MakeDirectory, takesObjectPath } from './makeDirectory';
+import type { BuildSettings } from './settings';
+import { removeScratch, removeStaleScratch, stageBuild, type Staging } from './staging';
 import { isOnPath } from './which';
 
-export interface BuildRequest {
+export type { BuildFailureKind } from './buildFailure';
+export type { BuildSettings } from './settings';
+
+export interface BuildRequest extends BuildSettings {
   headerPath: string;
-  bundledSdkDir: string;
-  /** The ciliumCustom.build.makeDirectory setting or the CLI's --make-dir. */
-  makeDirSetting?: string;
-  make?: string;
   progName?: string;
-  extraVariables?: Record<string, string>;
   signal?: AbortSignal;
   /** Every chunk of make's output, as it comes. */
   onOutput?: (chunk: string) => void;
+  /** For tests: where the cross-process build locks live (default: a per-user folder in the temp folder). */
+  lockDir?: string;
 }
 
 export interface BuildResult {
@@ -26,12 +37,17 @@ export interface BuildResult {
   objectPath: string;
   progName?: string;
   makeDir?: MakeDirectory;
+  /** make's argv as run (with the temporary object or header name it wrote through). */
   argv?: string[];
   diagnostics: ClangDiagnostic[];
   /** Errors that have no source location (a missing tool, make's own errors). */
   toolErrors: string[];
   /** One line saying why the build failed, when it did. */
   failure?: string;
+  /** What kind of failure, for callers that word it (verify) or react to it. */
+  failureKind?: BuildFailureKind;
+  /** What to do about the failure, when there is something specific to say. */
+  fix?: string;
   cancelled: boolean;
   output: string;
   durationMs: number;
@@ -43,8 +59,13 @@ export type BuildPlan = { invocation: MakeInvocation; makeDir: MakeDirectory } |
 export function planBuild(request: Omit<BuildRequest, 'signal' | 'onOutput'>): BuildPlan {
   const headerPath = path.resolve(request.headerPath);
   if (!fs.existsSync(headerPath)) return { error: `header not found: ${headerPath}` };
+  const notAFile = headerProblem(headerPath);
+  if (notAFile) return { error: notAFile };
   const makeDir = findMakeDirectory(headerPath, request.makeDirSetting, request.bundledSdkDir);
+  if (makeDir.ciliumWithoutCustomCalls !== undefined) return { error: customCallsRemovedMessage(makeDir.ciliumWithoutCustomCalls, request.bundledSdkDir), makeDir };
   if (!fs.existsSync(makeDir.dir)) return { error: `build directory not found: ${makeDir.dir} (from the ${makeDir.source})`, makeDir };
+  // Refused before make runs: Cilium's datapath bpf/Makefile, say, would run `go generate` and fail with Error 127.
+  if (makeDir.source === 'setting' && !isCustomProgramMakeDir(makeDir.dir)) return { error: notAMakeDirectoryMessage(makeDir.dir, request.bundledSdkDir), makeDir };
   try {
     const invocation = buildMakeArgs({
       make: request.make ?? 'make',
@@ -64,62 +85,158 @@ export function planBuild(request: Omit<BuildRequest, 'signal' | 'onOutput'>): B
 export async function buildHeader(request: BuildRequest): Promise<BuildResult> {
   const headerPath = path.resolve(request.headerPath);
   const started = Date.now();
-  const fail = (failure: string, extra: Partial<BuildResult> = {}): BuildResult => ({
-    ok: false,
-    headerPath,
-    objectPath: headerPath.replace(/(\.h)?$/, '.o'),
-    diagnostics: [],
-    toolErrors: [],
-    failure,
-    cancelled: false,
-    output: '',
-    durationMs: Date.now() - started,
-    ...extra,
-  });
-
-  const plan = planBuild(request);
-  if ('error' in plan) return fail(plan.error, plan.makeDir ? { makeDir: plan.makeDir } : {});
-  const { invocation, makeDir } = plan;
-
-  // A stale object must not pass for a fresh one if this build fails.
-  fs.rmSync(invocation.objectPath, { force: true });
   let output = '';
   const append = (chunk: string) => {
     output += chunk;
     request.onOutput?.(chunk);
   };
-  const run = await runProcess(invocation.argv, {
-    cwd: invocation.cwd,
-    signal: request.signal,
-    onStdout: append,
-    onStderr: append,
-  });
-  const diagnostics = parseClangDiagnostics(output, invocation.cwd);
-  const toolErrors = parseToolErrors(output);
-  const produced = fs.existsSync(invocation.objectPath);
-  const ok = run.exitCode === 0 && !run.cancelled && produced;
-  let failure: string | undefined;
-  if (!ok) {
-    if (run.spawnError?.code === 'ENOENT') failure = `${invocation.argv[0]} is not installed (apt-get install make clang llvm)`;
-    else if (run.cancelled) failure = 'build cancelled';
-    else if (run.exitCode === 0) failure = `make succeeded but did not write ${invocation.objectPath}; is ${makeDir.dir} a bpf/custom-style Makefile?`;
-    else {
-      const errors = diagnostics.filter((d) => d.severity === 'error').length;
-      failure = errors > 0 ? `build failed with ${errors} error${errors === 1 ? '' : 's'}` : `build failed: ${toolErrors[0] ?? describeFailure(run)}`;
-    }
-  }
-  return {
-    ok,
+  let known: Partial<BuildResult> = {};
+  const finish = (fields: Partial<BuildResult>, failure?: BuildFailure): BuildResult => ({
     headerPath,
-    objectPath: invocation.objectPath,
-    progName: invocation.progName,
-    makeDir,
-    argv: invocation.argv,
-    diagnostics,
-    toolErrors,
-    ...(failure ? { failure } : {}),
-    cancelled: run.cancelled,
+    objectPath: objectPathFor(headerPath),
+    diagnostics: [],
+    toolErrors: [],
+    cancelled: failure?.kind === 'cancelled',
     output,
+    ...known,
+    ...fields,
+    ok: !failure,
+    ...(failure ? { failure: failure.failure, failureKind: failure.kind, ...(failure.fix ? { fix: failure.fix } : {}) } : {}),
     durationMs: Date.now() - started,
-  };
+  });
+
+  const plan = planBuild(request);
+  if ('error' in plan) return finish(plan.makeDir ? { makeDir: plan.makeDir } : {}, { kind: 'input', failure: plan.error, fix: '' });
+  const { invocation, makeDir } = plan;
+  known = { objectPath: invocation.objectPath, progName: invocation.progName, makeDir, argv: invocation.argv };
+  try {
+    return await withBuildLock(invocation.objectPath, async () => {
+      const { fields, restoreNames, failure } = await buildLocked(request, plan, append);
+      return finish({ ...fields, output: restoreNames(output) }, failure);
+    }, {
+      signal: request.signal,
+      lockDir: request.lockDir,
+      onWait: () => append(`cilium-custom: waiting for another build of ${invocation.objectPath} to finish\n`),
+      onUnlocked: (why) => append(`cilium-custom: ${why}; building anyway (the object is still replaced atomically)\n`),
+    });
+  } catch (error) {
+    if (!(error instanceof BuildLockCancelled)) throw error;
+    return finish({}, { kind: 'cancelled', failure: 'build cancelled', fix: '' });
+  }
+}
+
+interface LockedOutcome {
+  fields: Partial<BuildResult>;
+  /** Puts the real header and object names back into the whole output (make echoes the temporary ones). */
+  restoreNames: (text: string) => string;
+  failure?: BuildFailure;
+}
+
+/** The build proper, under the lock: stage, run make, check the object, rename it into place. */
+async function buildLocked(request: BuildRequest, plan: { invocation: MakeInvocation; makeDir: MakeDirectory }, append: (chunk: string) => void): Promise<LockedOutcome> {
+  const { invocation, makeDir } = plan;
+  const headerPath = path.resolve(request.headerPath);
+  const same = (text: string) => text;
+
+  removeStaleScratch(headerPath);
+  let staging: Staging;
+  try {
+    staging = stageBuild(invocation, headerPath, takesObjectPath(makeDir) ? 'object-variable' : 'wrapper', makefileIn(makeDir.dir));
+  } catch (error) {
+    if (error instanceof BuildInputError) return { fields: {}, restoreNames: same, failure: { kind: 'input', failure: error.message, fix: '' } };
+    const failure = headerProblem(headerPath) ?? `cannot write the object next to the header, in ${path.dirname(headerPath)}: ${describeFsError(error)}`;
+    return { fields: {}, restoreNames: same, failure: { kind: 'io', failure, fix: 'The object is written next to the header: the folder must be writable.' } };
+  }
+
+  try {
+    let raw = '';
+    const started = Date.now();
+    const run = await runProcess(staging.argv, {
+      cwd: invocation.cwd,
+      signal: request.signal,
+      timeoutMs: request.timeoutMs,
+      // The log channel sees the real names too (a name split across two chunks is fixed in the final output).
+      onStdout: (chunk) => ((raw += chunk), append(staging.restoreNames(chunk))),
+      onStderr: (chunk) => ((raw += chunk), append(staging.restoreNames(chunk))),
+    });
+    const text = staging.restoreNames(raw);
+    const moved = moveCustomProgDiagnostics(parseClangDiagnostics(text, invocation.cwd, { headerPath }), headerPath);
+    let diagnostics = moved.diagnostics;
+    const toolErrors = parseToolErrors(text, { headerPath });
+
+    let failure: BuildFailure | undefined;
+    if (run.spawnError?.code === 'ENOENT') failure = { kind: 'tool-missing', failure: `${invocation.argv[0]} is not installed (apt-get install make clang llvm)`, fix: '' };
+    else if (run.cancelled) failure = { kind: 'cancelled', failure: 'build cancelled', fix: '' };
+    else if (run.timedOut) failure = { kind: 'timeout', failure: `build timed out after ${Math.round((request.timeoutMs ?? 0) / 1000)} s`, fix: 'Raise the timeout, or see the build output.' };
+    else if (moved.missing) failure = noCustomProg(headerPath);
+    else if (run.exitCode !== 0) failure = explainMakeFailure(run, diagnostics, toolErrors, headerPath);
+    else failure = await checkBuiltObject(staging.tempObject, headerPath, makeDir.dir);
+    // Found in the object rather than in clang's output: the header still gets its error.
+    if (failure?.kind === 'no-custom-prog' && !moved.missing) diagnostics = [noCustomProgDiagnostic(headerPath), ...diagnostics];
+    if (!failure) failure = putInPlace(staging.tempObject, invocation.objectPath);
+    if (!failure) recordBuild(plan, headerPath, staging, started, append);
+
+    // A stale object must not pass for a fresh one once its header no longer builds; a cancelled build keeps it
+    // (with its record, which still describes it).
+    if (failure && failure.kind !== 'cancelled') removeStaleObject(invocation.objectPath);
+    return { fields: { argv: staging.argv, diagnostics, toolErrors, cancelled: run.cancelled }, restoreNames: staging.restoreNames, failure };
+  } finally {
+    removeScratch(staging);
+  }
+}
+
+/** The atomic step: the complete, checked object replaces the old one in one rename. */
+function putInPlace(tempObject: string, objectPath: string): BuildFailure | undefined {
+  try {
+    fs.renameSync(tempObject, objectPath);
+    return undefined;
+  } catch (error) {
+    return { kind: 'io', failure: `cannot put the object in place: ${objectPath}: ${describeFsError(error)}`, fix: '' };
+  }
+}
+
+function removeStaleObject(objectPath: string): void {
+  removeBuildRecord(objectPath);
+  try {
+    if (fs.lstatSync(objectPath).isFile()) fs.rmSync(objectPath, { force: true });
+  } catch {
+    // Not there, or not removable (a read-only folder): nothing more to do.
+  }
+}
+
+/**
+ * Writes the build record of the object just put in place (buildRecord.ts): the files clang listed (minus our
+ * temporary header), the header, the Makefiles. Without a list (a Makefile that does not compile with $(CLANG)),
+ * no record: verify then rebuilds every time, which is slow but never stale.
+ */
+function recordBuild(plan: { invocation: MakeInvocation; makeDir: MakeDirectory }, headerPath: string, staging: Staging, started: number, append: (chunk: string) => void): void {
+  const { invocation, makeDir } = plan;
+  let listed: string[] | undefined;
+  try {
+    if (staging.depFile) listed = parseDepFile(fs.readFileSync(staging.depFile, 'utf8'), invocation.cwd);
+  } catch {
+    listed = undefined;
+  }
+  const scratch = new Set(staging.scratch.map((f) => path.resolve(f)));
+  const inputs = listed?.filter((f) => !scratch.has(f));
+  const why = inputs?.length
+    ? writeBuildRecord(invocation.objectPath, identityOf(invocation, makeDir, headerPath), [headerPath, ...inputs, ...makefilesOf(makeDir)], started)
+    : `the compiler wrote no list of the files it read (does the Makefile in ${makeDir.dir} compile with $(CLANG)?)`;
+  if (why) {
+    removeBuildRecord(invocation.objectPath);
+    append(`cilium-custom: no build record for ${invocation.objectPath}: ${why}; verify will build it again\n`);
+  }
+}
+
+/**
+ * Whether the header's object is current (buildRecord.ts) for these settings: what verify asks before every run.
+ * A request that cannot be built at all (a missing make directory, a Cilium tree without custom calls) is never
+ * current: building it is what reports the error.
+ */
+export function checkObjectCurrent(request: Omit<BuildRequest, 'signal' | 'onOutput'>): Freshness & { progName?: string; makeDir?: MakeDirectory } {
+  const plan = planBuild(request);
+  if ('error' in plan) return { current: false, reason: plan.error };
+  const { invocation, makeDir } = plan;
+  const freshness = checkBuildRecord(invocation.objectPath, identityOf(invocation, makeDir, path.resolve(request.headerPath)));
+  return { ...freshness, progName: invocation.progName, makeDir };
 }

@@ -1,6 +1,3 @@
 // Which headers are custom programs: the ones that define custom_prog(), the function the landing program calls.
-const CUSTOM_PROG_DEFINITION = /\bcustom_prog\s*\(/;
-
-export function isCustomProgramSource(text: string): boolean {
-  return CUSTOM_PROG_DEFINITION.test(text);
-}
+// Decided in one place for the whole project (src/shared/customProgramScope.ts).
+export { isCustomProgramSource } from '../../shared/customProgramScope';

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { customCallsRemovedMessage } from '../build/ciliumRemoval';
 import { findMakeDirectory, MakeDirectory } from '../build/makeDirectory';
 import { CompileCommandEntry, compileCommandForHeader, compileFlags, CompileFlagsOptions, isOurEntry } from './entries';
 
@@ -53,6 +54,8 @@ export function buildEntries(request: GenerateRequest): { entries: CompileComman
   const makeDirs = new Map<string, MakeDirectory>();
   const entries = headers.map((header) => {
     const makeDir = findMakeDirectory(header, request.makeDirSetting, request.bundledSdkDir);
+    // The SDK's flags would describe a build that cannot happen there: say why, as build does.
+    if (makeDir.ciliumWithoutCustomCalls !== undefined) throw new CompileCommandsError(customCallsRemovedMessage(makeDir.ciliumWithoutCustomCalls, request.bundledSdkDir));
     makeDirs.set(makeDir.dir, makeDir);
     return compileCommandForHeader(header, compileFlags(makeDir, options), clang);
   });

@@ -25,6 +25,8 @@ export type CustomCallsProblemKind =
   | 'readback-mismatch'
   | 'not-ours'
   | 'not-found'
+  | 'busy'
+  | 'program-changed'
   | 'target';
 
 export class CustomCallsProblem extends Error {

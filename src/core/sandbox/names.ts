@@ -20,12 +20,46 @@ export const IPV4_UDP_OVERHEAD = 42;
 /** Ethernet (14) + IPv6 (40) + UDP (8). */
 export const IPV6_UDP_OVERHEAD = 62;
 
-export class SandboxError extends Error {}
+/** What went wrong, so that the CLI and the editor can each add their own next step. */
+export type SandboxProblemKind =
+  | 'invalid'
+  /** No (complete) sandbox of that id. */
+  | 'not-up'
+  /** A sandbox of that id is already up (or was left half-made). */
+  | 'already-up'
+  /** Another process holds the sandbox's lock (creating or removing it). */
+  | 'busy'
+  /** The sandbox was removed while traffic ran. */
+  | 'gone'
+  /** Programs that cilium-custom did not attach occupy the sandbox's slots. */
+  | 'foreign-programs'
+  | 'needs-root'
+  /** Something else already uses a name or address the sandbox needs. */
+  | 'conflict'
+  | 'cancelled'
+  | 'failed';
+
+/** The one line every sandbox command prints when it lacks the privileges (CLI and core alike). */
+export const SANDBOX_NEEDS_ROOT = 'cilium-custom sandbox needs root (or CAP_BPF and CAP_NET_ADMIN)';
+
+export class SandboxError extends Error {
+  constructor(
+    message: string,
+    readonly kind: SandboxProblemKind = 'failed',
+  ) {
+    super(message);
+  }
+}
+
+/** The name of a sandbox's node lock (src/core/target/nodeLock.ts), held by `up` (with its rollback) and `down`. */
+export function sandboxLockName(endpointId: number): string {
+  return `sandbox-${validateEndpointId(endpointId)}`;
+}
 
 export function validateEndpointId(value: unknown): number {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new SandboxError(`endpoint id must be an integer from 1 to 65535, not ${JSON.stringify(value)}`);
+    throw new SandboxError(`endpoint id must be an integer from 1 to 65535, not ${JSON.stringify(value)}`, 'invalid');
   }
   return n;
 }
@@ -33,7 +67,7 @@ export function validateEndpointId(value: unknown): number {
 export function validateIdentity(value: unknown): number {
   const n = typeof value === 'string' && /^(\d+|0x[0-9a-f]+)$/i.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffff) {
-    throw new SandboxError(`identity must be an integer from 0 to 16777215 (24 bits), not ${JSON.stringify(value)}`);
+    throw new SandboxError(`identity must be an integer from 0 to 16777215 (24 bits), not ${JSON.stringify(value)}`, 'invalid');
   }
   return n;
 }
@@ -41,7 +75,7 @@ export function validateIdentity(value: unknown): number {
 export function validateReturnCode(value: unknown): number {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 255) {
-    throw new SandboxError(`return code must be an integer from 0 to 255, not ${JSON.stringify(value)}`);
+    throw new SandboxError(`return code must be an integer from 0 to 255, not ${JSON.stringify(value)}`, 'invalid');
   }
   return n;
 }
@@ -49,7 +83,7 @@ export function validateReturnCode(value: unknown): number {
 export function validateCount(value: unknown, what: string, min: number, max: number): number {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new SandboxError(`${what} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
+    throw new SandboxError(`${what} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`, 'invalid');
   }
   return n;
 }
@@ -226,19 +260,26 @@ export function sandboxCommands(
 
 /**
  * Runs inside the namespace as `node -e SCRIPT TYPE ADDRESS COUNT TIMEOUT_MS`: binds a UDP socket on ADDRESS (any
- * port), prints `ready PORT`, echoes every datagram back to its sender, and after COUNT datagrams or the timeout prints
- * `received N BYTES` and exits.
+ * port), prints `ready PORT`, echoes every datagram back to its sender, and after COUNT datagrams, the timeout or a
+ * SIGTERM (the sender stopped early) prints `received N BYTES` and exits.
  */
 export const UDP_ECHO_SCRIPT = `
 const dgram = require('node:dgram');
 const [type, address, count, timeoutMs] = process.argv.slice(1);
 const sock = dgram.createSocket(type);
-let n = 0, bytes = 0;
-const done = () => { process.stdout.write('received ' + n + ' ' + bytes + '\\n'); sock.close(); };
+let n = 0, bytes = 0, finished = false;
+const done = () => {
+  if (finished) return;
+  finished = true;
+  clearTimeout(timer);
+  process.stdout.write('received ' + n + ' ' + bytes + '\\n');
+  sock.close();
+};
 const timer = setTimeout(done, Number(timeoutMs));
+process.on('SIGTERM', done);
 sock.on('message', (msg, rinfo) => {
   n++; bytes += msg.length;
-  sock.send(msg, rinfo.port, rinfo.address, () => { if (n >= Number(count)) { clearTimeout(timer); done(); } });
+  sock.send(msg, rinfo.port, rinfo.address, () => { if (n >= Number(count)) done(); });
 });
 sock.bind(0, address, () => process.stdout.write('ready ' + sock.address().port + '\\n'));
 `;

@@ -8,12 +8,23 @@
 // The marker line tells us the remote PID (= process group: sshd starts the shell in a new session) before the
 // command replaces the shell, and is stripped from stderr. sshd does not signal a command when its client goes away,
 // so on timeout or cancellation that process group is killed explicitly over the master connection.
+//
+// The master's control socket is the user's, one per target (controlSocket.ts): a later process (the next CLI run)
+// finds the master still up for ControlPersist seconds and skips the handshake. dispose() closes it, unless the
+// target was made with keepConnection (the CLI), which leaves it for the next run or `cilium-custom targets --close`.
 import * as crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeFailure as describeProcessFailure, runProcess, succeeded, type RunResult } from '../process';
+import {
+  controlSocketDirectory,
+  controlSocketName,
+  ensurePrivateDirectory,
+  probeControlSocket,
+  removeSocketFiles,
+  waitForExit,
+  withSocketLock,
+  writeConnectionInfo,
+} from './controlSocket';
 import { checkArgv, describeSshFailure, refusedResult } from './failures';
 import { shellQuote } from './shellQuote';
 import { checkDestination, checkPort } from './sshSpec';
@@ -43,6 +54,10 @@ export interface SshTargetConfig {
   commandTimeoutMs?: number;
   /** How long the shared connection stays up when idle (ControlPersist), seconds; default 300. */
   controlPersistSec?: number;
+  /** Leave the shared connection up on dispose() (for ControlPersist seconds), for the next process to reuse. */
+  keepConnection?: boolean;
+  /** The private directory of the control socket; default controlSocketDirectory() (per user). */
+  controlDirectory?: string;
 }
 
 /** What SshTarget.run returns: the ssh run, plus what is known about the remote side. */
@@ -82,6 +97,7 @@ export class SshTarget implements Target {
   private readonly marker = `__cilium_custom_pid_${crypto.randomBytes(6).toString('hex')}:`;
   private controlDirPromise?: Promise<string>;
   private controlDir?: string;
+  private readonly socketName: string;
   private master?: Promise<SshRunResult | undefined>;
   private disposed = false;
 
@@ -100,16 +116,24 @@ export class SshTarget implements Target {
     this.bpffsRoot = config.bpffsRoot ?? '/sys/fs/bpf';
     const timeout = config.connectTimeoutSec ?? 10;
     this.connectTimeoutSec = Number.isFinite(timeout) && timeout >= 1 ? Math.ceil(timeout) : 10;
+    this.socketName = controlSocketName({
+      ssh: this.ssh,
+      destination: config.destination,
+      port: config.port,
+      identityFile: config.identityFile,
+      configFile: config.configFile,
+      extraOptions: this.config.extraOptions,
+    });
   }
 
-  /** The private directory holding the control socket, once the first command has run. */
+  /** The private directory holding the control socket (shared by the user's targets), once the first command has run. */
   get controlDirectory(): string | undefined {
     return this.controlDir;
   }
 
   /** The control socket of the shared connection, once the first command has run. */
   get controlSocket(): string | undefined {
-    return this.controlDir ? path.join(this.controlDir, 'mux') : undefined;
+    return this.controlDir ? path.join(this.controlDir, this.socketName) : undefined;
   }
 
   /** The remote command string for `argv` (exposed for tests and logs). */
@@ -223,31 +247,38 @@ export class SshTarget implements Target {
     return output;
   }
 
-  /** Closes the shared connection (`ssh -O exit`) and its private directory. */
+  /**
+   * Closes the shared connection (`ssh -O exit`) and removes its socket; with keepConnection, leaves it up for the
+   * next process (it ends after ControlPersist idle seconds, or with `cilium-custom targets --close`).
+   */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     const dir = this.controlDir ?? (this.controlDirPromise ? await this.controlDirPromise.catch(() => undefined) : undefined);
     if (!dir) return;
     if (this.master) await this.master;
+    if (this.config.keepConnection) return;
     await this.closeMaster();
-    await fs.rm(dir, { recursive: true, force: true });
   }
 
-  /** `ssh -O exit`, then makes sure the master process is gone. The next run (if any) connects anew. */
+  /** `ssh -O exit`, then makes sure the master process is gone and its socket removed. The next run connects anew. */
   private async closeMaster(): Promise<void> {
-    if (!this.controlDir) return;
+    const socket = this.controlSocket;
+    if (!socket) return;
     this.master = undefined;
-    const check = await runProcess(this.sshArgv(['-O', 'check']), { timeoutMs: 5000 });
-    const pid = Number(/pid=([0-9]+)/.exec(check.stderr)?.[1] ?? NaN);
-    if (succeeded(check)) await runProcess(this.sshArgv(['-O', 'exit']), { timeoutMs: 5000 });
-    if (Number.isInteger(pid) && !(await waitForExit(pid, 3000))) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
+    if ((await probeControlSocket(socket)) === 'alive') {
+      const check = await runProcess(this.sshArgv(['-O', 'check']), { timeoutMs: 5000 });
+      const pid = Number(/pid=([0-9]+)/.exec(check.stderr)?.[1] ?? NaN);
+      if (succeeded(check)) await runProcess(this.sshArgv(['-O', 'exit']), { timeoutMs: 5000 });
+      if (Number.isInteger(pid) && !(await waitForExit(pid, 3000))) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
       }
     }
+    await removeSocketFiles(socket);
   }
 
   /** A clear message for a failed run: SSH and sudo failures first, then timeouts, then the exit code. */
@@ -289,7 +320,7 @@ export class SshTarget implements Target {
       this.ssh,
       // Ours, and not overridable: the first value given for an option wins.
       '-o', 'BatchMode=yes',
-      '-o', `ControlPath=${path.join(dir, 'mux')}`,
+      '-o', `ControlPath=${path.join(dir, this.socketName)}`,
       '-o', `ConnectTimeout=${this.connectTimeoutSec}`,
       ...(c.configFile !== undefined ? ['-F', c.configFile] : []),
       ...(c.port !== undefined ? ['-p', String(c.port)] : []),
@@ -309,10 +340,8 @@ export class SshTarget implements Target {
 
   private ensureControlDir(): Promise<string> {
     this.controlDirPromise ??= (async () => {
-      // Unix socket paths are limited to 108 bytes: fall back to /tmp when TMPDIR is long.
-      const base = os.tmpdir().length <= 60 ? os.tmpdir() : '/tmp';
-      const dir = await fs.mkdtemp(path.join(base, 'ccp-ssh-'));
-      await fs.chmod(dir, 0o700);
+      const dir = this.config.controlDirectory ?? controlSocketDirectory();
+      await ensurePrivateDirectory(dir);
       this.controlDir = dir;
       return dir;
     })();
@@ -360,20 +389,35 @@ export class SshTarget implements Target {
     };
   }
 
-  /** `ssh -f -N` as master: it returns once logged in, leaving a daemonized master behind the control socket. */
+  /**
+   * `ssh -f -N` as master: it returns once logged in, leaving a daemonized master behind the control socket. A live
+   * master on the socket (an earlier run's, kept by ControlPersist) is reused without starting ssh at all.
+   */
   private async startMaster(): Promise<SshRunResult | undefined> {
     const socket = this.controlSocket as string;
-    // A socket left by an earlier master (that died, or an `auto` command made) is reused when alive, else removed:
-    // ControlMaster=yes on an existing path would silently fall back to an unshared connection.
-    const check = await runProcess(this.sshArgv(['-O', 'check']), { timeoutMs: 5000 });
-    if (succeeded(check)) return undefined;
-    await fs.rm(socket, { force: true });
-    const result = await runProcess(
-      this.sshArgv(['-o', 'ControlMaster=yes', '-o', `ControlPersist=${this.persistSec}`, '-N', '-f']),
-      // ConnectTimeout covers the TCP connect and the banner; key exchange and login get some more time.
-      { timeoutMs: (this.connectTimeoutSec + 20) * 1000 },
-    );
-    return succeeded(result) ? undefined : { ...result, phase: 'connect' };
+    if ((await probeControlSocket(socket)) === 'alive') return undefined;
+    // ConnectTimeout covers the TCP connect and the banner; key exchange and login get some more time.
+    const timeoutMs = (this.connectTimeoutSec + 20) * 1000;
+    // One master per socket, also across processes: the lock is held while connecting.
+    return withSocketLock(socket, timeoutMs, async () => {
+      // A socket left by an earlier master that died is stale: removed, since ControlMaster=yes on an existing path
+      // would silently fall back to an unshared connection.
+      const state = await probeControlSocket(socket);
+      if (state === 'alive') return undefined;
+      if (state === 'stale') await removeSocketFiles(socket);
+      const result = await runProcess(this.sshArgv(['-o', 'ControlMaster=yes', '-o', `ControlPersist=${this.persistSec}`, '-N', '-f']), { timeoutMs });
+      if (!succeeded(result)) return { ...result, phase: 'connect' as const };
+      await writeConnectionInfo(socket, {
+        name: this.name,
+        destination: this.destination,
+        ...(this.config.port !== undefined ? { port: this.config.port } : {}),
+        ssh: this.ssh,
+        ...(this.config.configFile !== undefined ? { configFile: this.config.configFile } : {}),
+        startedAt: new Date().toISOString(),
+        persistSec: this.persistSec,
+      });
+      return undefined;
+    });
   }
 
   /** Kills the remote command's process group (TERM, then KILL after 3 s). True when it is gone. */
@@ -455,29 +499,5 @@ export class MarkerFilter {
 
   private emit(text: string): void {
     if (text.length > 0) this.sink?.(text);
-  }
-}
-
-/** Waits until a local process has exited (a zombie counts as exited). */
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isRunning(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return true;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
   }
 }

@@ -10,7 +10,8 @@ export interface ExplainJson {
     insnLimit: number | null;
     totalStates: number | null;
     peakStates: number | null;
-    stackDepth: string | null;
+    /** Bytes; with subprograms the sum of their depths as printed ("0+8" is 8), the most the call chain can use. */
+    stackDepth: number | null;
   } | null;
   truncated: boolean;
 }
@@ -32,9 +33,15 @@ export function toExplainJson(log: VerifierLog): ExplainJson {
           insnLimit: s.insnLimit,
           totalStates: s.totalStates,
           peakStates: s.peakStates,
-          stackDepth: s.stackDepth,
+          stackDepth: stackDepthBytes(s.stackDepth),
         }
       : null,
     truncated: log.truncated,
   };
+}
+
+/** "16" is 16, "0+8" is 8; anything else (a log cut mid-number) is null rather than a guess. */
+export function stackDepthBytes(printed: string | null): number | null {
+  if (printed === null || !/^\d+(\+\d+)*$/.test(printed)) return null;
+  return printed.split('+').reduce((sum, part) => sum + Number(part), 0);
 }

@@ -6,6 +6,15 @@ export type VerifyProblemKind =
   | 'bpffs-not-mounted'
   | 'not-permitted'
   | 'object-missing'
+  /** The file is not a BPF object at all (not ELF, or ELF for another machine), or holds no program. */
+  | 'not-bpf-object'
+  /** A BPF object whose programs are not tc programs (XDP, kprobe, cgroup, ...): custom calls cannot take them. */
+  | 'wrong-program-type'
+  /**
+   * bpftool/libbpf refused the object around the verifier, not the verifier itself: an extern defined nowhere, a
+   * relocation or map that cannot be set up, a PROG_ARRAY initialiser the map cannot hold.
+   */
+  | 'loader-failed'
   | 'build-failed'
   | 'connection'
   | 'cancelled'

@@ -1,27 +1,28 @@
-// The whole "Verify Custom Program" job: build the header if its object is stale, run the verifier on the target,
-// and place the verdict on the user's source lines. Shared by the command, the task and the CLI.
+// The whole "Verify Custom Program" job: build the header unless its object is current, run the verifier on the
+// target, and place the verdict on the user's source lines. Shared by the command, the task, attach and the CLI.
+// "Current" is exact (build/buildRecord.ts): same header, make directory, make command and variables, and the same
+// content of every file the compiler read; anything else is rebuilt, and a header that no longer builds is an
+// error, never a verdict on its old object.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildHeader, type BuildResult } from '../build/build';
+import { buildHeader, checkObjectCurrent, type BuildResult } from '../build/build';
 import { defaultProgName, objectPathFor } from '../build/makeArgs';
+import { buildSettingsOf, type BuildSettings } from '../build/settings';
 import type { VerifierLog } from '../verifier/model';
 import type { Target } from '../target/target';
 import { locateVerdict, type LocatedVerdict } from './locate';
+import { checkObjectKind } from './objectKind';
 import { verifyObject, type VerifierLogLevel, type VerifyObjectOptions } from './verifyObject';
 import { VerifyProblem } from './verifyErrors';
 
-export interface VerifyRequest {
-  /** A custom-program header (built first when its object is stale) or an object file. */
+/** The build settings are those of the build (timeoutMs also bounds the verifier's run). */
+export interface VerifyRequest extends BuildSettings {
+  /** A custom-program header (built first unless its object is current) or an object file. */
   input: string;
   target: Target;
-  bundledSdkDir: string;
-  makeDirSetting?: string;
-  make?: string;
-  extraVariables?: Record<string, string>;
   logLevel?: VerifierLogLevel;
   logFile?: string;
   signal?: AbortSignal;
-  timeoutMs?: number;
   onOutput?: (chunk: string) => void;
   /** Attach: load for good under these pins (see VerifyObjectOptions.keepPins). */
   keepPins?: VerifyObjectOptions['keepPins'];
@@ -47,25 +48,19 @@ export async function verifyHeaderOrObject(request: VerifyRequest): Promise<Veri
   }
   const objectPath = isHeader ? objectPathFor(input) : input;
   let build: BuildResult | null = null;
-  if (isHeader && isStale(objectPath, input, request.bundledSdkDir)) {
-    build = await buildHeader({
-      headerPath: input,
-      bundledSdkDir: request.bundledSdkDir,
-      makeDirSetting: request.makeDirSetting,
-      make: request.make,
-      extraVariables: request.extraVariables,
-      signal: request.signal,
-      onOutput: request.onOutput,
-    });
+  const freshness = isHeader ? checkObjectCurrent({ headerPath: input, ...buildSettingsOf(request) }) : null;
+  if (freshness && !freshness.current) {
+    request.onOutput?.(`cilium-custom: building ${path.basename(input)}: ${freshness.reason}\n`);
+    build = await buildHeader({ headerPath: input, ...buildSettingsOf(request), signal: request.signal, onOutput: request.onOutput });
     if (!build.ok) {
       if (build.cancelled) throw new VerifyProblem('cancelled', 'Verification cancelled.', '');
-      const first = build.diagnostics.find((d) => d.severity === 'error');
-      throw Object.assign(
-        new VerifyProblem('build-failed', `The header does not build: ${build.failure ?? 'build failed'}${first ? ` (${path.basename(first.file)}:${first.line}: ${first.message})` : ''}.`, 'Fix the compiler errors first.'),
-        { build },
-      );
+      throw Object.assign(buildProblem(build), { build });
     }
   }
+  // Before anything is loaded: a file that is not a BPF object, or programs that are not tc programs, never reach
+  // bpftool (which would load them all as tc programs, being told "type classifier").
+  const section = build?.progName ?? freshness?.progName ?? defaultProgName(input);
+  await checkObjectKind(objectPath, isHeader ? section : undefined);
   const verified = await verifyObject(request.target, objectPath, {
     logLevel: request.logLevel,
     logFile: request.logFile,
@@ -77,9 +72,9 @@ export async function verifyHeaderOrObject(request: VerifyRequest): Promise<Veri
   const located = isHeader
     ? await locateVerdict(verified.log, {
         headerPath: input,
-        otherFiles: landingFiles(build, request.bundledSdkDir),
+        otherFiles: landingFiles(build?.makeDir?.dir ?? freshness?.makeDir?.dir ?? request.bundledSdkDir),
         objectPath,
-        section: build?.progName ?? defaultProgName(input),
+        section,
       })
     : null;
   return {
@@ -93,22 +88,14 @@ export async function verifyHeaderOrObject(request: VerifyRequest): Promise<Veri
   };
 }
 
-/** An object is stale when missing or older than its header or the landing program that includes it. */
-function isStale(objectPath: string, headerPath: string, sdkDir: string): boolean {
-  const mtime = (file: string) => {
-    try {
-      return fs.statSync(file).mtimeMs;
-    } catch {
-      return undefined;
-    }
-  };
-  const object = mtime(objectPath);
-  if (object === undefined) return true;
-  const sources = [headerPath, path.join(path.dirname(headerPath), 'bpf_custom.c'), path.join(sdkDir, 'bpf_custom.c')];
-  return sources.some((file) => (mtime(file) ?? 0) > object);
+/** A failed build as a problem: the compiler's first error when there is one, else the build's own cause and fix. */
+function buildProblem(build: BuildResult): VerifyProblem {
+  const first = build.failureKind === 'compile' ? build.diagnostics.find((d) => d.severity === 'error') : undefined;
+  const where = first ? ` (${path.basename(first.file)}:${first.line}: ${first.message})` : '';
+  const message = `The header does not build: ${build.failure ?? 'build failed'}${where}`;
+  return new VerifyProblem('build-failed', /[.!?]$/.test(message) ? message : `${message}.`, build.fix ?? (first ? 'Fix the compiler errors first.' : ''));
 }
 
-function landingFiles(build: BuildResult | null, sdkDir: string): string[] {
-  const dir = build?.makeDir?.dir ?? sdkDir;
-  return [path.join(dir, 'bpf_custom.c')];
+function landingFiles(makeDir: string): string[] {
+  return [path.join(makeDir, 'bpf_custom.c')];
 }

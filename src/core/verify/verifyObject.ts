@@ -8,6 +8,7 @@ import type { VerifierLog } from '../verifier/model';
 import type { RunResult } from '../process';
 import { bpffsNotMounted } from '../target/bpffs';
 import type { Target } from '../target/target';
+import { LoaderOutputScanner, loaderFailure } from './loaderFailure';
 import { classifyRunProblem, VerifyProblem } from './verifyErrors';
 import { readVerifyScriptReport, temporaryRunName, UPLOAD_ROOT, verifyScriptArgv, withoutScriptLines, type VerifyScriptReport, type VerifyScriptStep } from './verifyScript';
 
@@ -68,6 +69,7 @@ export async function verifyObject(target: Target, objectPath: string, options: 
   ];
 
   const parser = new VerifierLogParser();
+  const loader = new LoaderOutputScanner();
   const logStream = options.logFile ? fs.createWriteStream(options.logFile) : undefined;
   // A log file that cannot be written (full disk, no permission) must not crash the process with an unhandled
   // 'error' event: the error is kept and reported once bpftool is done and the pins are gone.
@@ -75,6 +77,7 @@ export async function verifyObject(target: Target, objectPath: string, options: 
   logStream?.on('error', (error) => (logError ??= error));
   const onChunk = (chunk: string) => {
     parser.push(chunk);
+    loader.push(chunk);
     if (!logError) logStream?.write(chunk);
     options.onLog?.(chunk);
   };
@@ -91,6 +94,7 @@ export async function verifyObject(target: Target, objectPath: string, options: 
   if (logStream && !logError) await new Promise<void>((resolve) => logStream.end(() => resolve()));
   logStream?.destroy();
   const log = parser.end();
+  loader.end();
   const report = readVerifyScriptReport(run.stderr);
   const leftovers = [...report.left];
   if (!ranToTheEnd(run)) {
@@ -101,6 +105,9 @@ export async function verifyObject(target: Target, objectPath: string, options: 
   }
   try {
     if (run.exitCode !== 0) failOnProblem(run, target, report);
+    // libbpf gave up without the kernel refusing a program: a loader failure, whatever the parser made of it.
+    const notTheVerifier = run.exitCode !== 0 ? loaderFailure(loader, path.basename(objectPath)) : undefined;
+    if (notTheVerifier) throw notTheVerifier;
     if (run.exitCode !== 0 && log.verdict === 'unknown') {
       // bpftool failed without a verifier verdict (a broken object, a crash): not a rejection by the verifier.
       const last = withoutScriptLines(run.stderr).trim().split('\n').filter((line) => line.trim() !== '').at(-1) ?? `exit code ${run.exitCode}`;

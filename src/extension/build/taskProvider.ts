@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { planBuild } from '../../core/build/build';
+import { buildSettingsToFlags } from '../../core/build/settings';
 import { isCustomProgramSource } from '../../core/build/headers';
 import { cliFlagsForTarget } from '../../core/target/targetSettings';
 import type { CiliumCustomContext } from '../context';
@@ -53,7 +54,8 @@ function verifyTask(ctx: CiliumCustomContext, definition: CustomTaskDefinition, 
   const headerPath = path.resolve(folder?.uri.fsPath ?? '', definition.header);
   const cli = path.join(ctx.extension.extensionPath, 'dist', 'cli.js');
   const args = [cli, 'verify', headerPath, ...cliFlagsForTarget(ctx.targets.setting())];
-  if (ctx.config.makeDirectory) args.push('--make-dir', ctx.config.makeDirectory);
+  // The same build settings as the editor's own build, so the task's verify finds the editor's object current.
+  args.push(...buildSettingsToFlags(ctx.config.buildSettings(ctx.bundledSdkDir)));
   if (ctx.config.verifierLogLevel === 'errors-only') args.push('--errors-only');
   // In desktop VS Code process.execPath is Electron; this makes it behave as plain Node.
   const execution = new vscode.ProcessExecution(process.execPath, args, { env: { ELECTRON_RUN_AS_NODE: '1' } });
@@ -68,10 +70,7 @@ function buildTask(ctx: CiliumCustomContext, definition: CustomTaskDefinition, f
   const headerPath = path.resolve(folder?.uri.fsPath ?? '', definition.header);
   const plan = planBuild({
     headerPath,
-    bundledSdkDir: ctx.bundledSdkDir,
-    makeDirSetting: ctx.config.makeDirectory,
-    make: ctx.config.makeCommand,
-    extraVariables: ctx.config.extraMakeVariables,
+    ...ctx.config.buildSettings(ctx.bundledSdkDir),
   });
   const name = `build ${folder ? path.relative(folder.uri.fsPath, headerPath) : headerPath}`;
   const execution =

@@ -6,10 +6,21 @@ import { LOCAL_TARGET_NAME, targetConfigFromSetting, type TargetSetting } from '
 import type { CiliumCustomContext } from '../context';
 
 const ACTIVE_TARGET_KEY = 'ciliumCustom.activeTarget';
+/** The setting SSH targets are added in; the picker's last item and its gear button open it. */
+export const TARGETS_SETTING = 'ciliumCustom.targets';
+
+/** An item of the target picker: a target, or the entry that opens the ciliumCustom.targets setting. */
+export interface TargetPickItem extends vscode.QuickPickItem {
+  target?: string;
+  openSetting?: boolean;
+}
 
 export class TargetManager implements vscode.Disposable {
   private readonly statusItem: vscode.StatusBarItem;
   private cache = new Map<string, Target>();
+  private readonly pickerShown = new vscode.EventEmitter<vscode.QuickPick<TargetPickItem>>();
+  /** Fires when the target picker opens (tests drive it through this). */
+  readonly onDidShowPicker = this.pickerShown.event;
 
   constructor(private readonly ctx: CiliumCustomContext) {
     this.statusItem = vscode.window.createStatusBarItem('ciliumCustom.target', vscode.StatusBarAlignment.Left, 10);
@@ -23,7 +34,8 @@ export class TargetManager implements vscode.Disposable {
       }),
     );
     this.refreshStatus();
-    this.statusItem.show();
+    // Not in every C++ project the extension activates in: only where there are custom programs.
+    ctx.whenInScope(() => this.statusItem.show());
   }
 
   get activeName(): string {
@@ -54,19 +66,55 @@ export class TargetManager implements vscode.Disposable {
 
   async select(name?: string): Promise<string | undefined> {
     const names = [LOCAL_TARGET_NAME, ...this.settings().map((s) => s.name)];
-    const choice =
-      name ??
-      (
-        await vscode.window.showQuickPick(
-          names.map((n) => ({ label: n, description: n === LOCAL_TARGET_NAME ? 'this machine' : this.setting(n).host, picked: n === this.activeName })),
-          { title: 'Cilium Custom: target for verify and attach', placeHolder: 'Add SSH targets in the ciliumCustom.targets setting' },
-        )
-      )?.label;
+    const picked: TargetPickItem | undefined = name === undefined ? await this.pick(names) : { label: name, target: name };
+    if (picked?.openSetting) {
+      await vscode.commands.executeCommand('workbench.action.openSettings', TARGETS_SETTING);
+      return undefined;
+    }
+    const choice = picked?.target;
     if (choice === undefined) return undefined;
     if (!names.includes(choice)) throw new Error(`no target named ${JSON.stringify(choice)}; add it to ciliumCustom.targets`);
     await this.ctx.extension.workspaceState.update(ACTIVE_TARGET_KEY, choice);
     this.refreshStatus();
     return choice;
+  }
+
+  /** The picker: the targets, then an item (and a title button) that opens the ciliumCustom.targets setting. */
+  private pick(names: string[]): Promise<TargetPickItem | undefined> {
+    const picker = vscode.window.createQuickPick<TargetPickItem>();
+    picker.title = 'Cilium Custom: target for verify and attach';
+    picker.placeholder = 'local, or an SSH target from the ciliumCustom.targets setting';
+    const targets: TargetPickItem[] = names.map((n) => ({
+      label: n,
+      description: `${n === LOCAL_TARGET_NAME ? 'this machine' : this.setting(n).host}${n === this.activeName ? ' (active)' : ''}`,
+      target: n,
+    }));
+    const openSetting: TargetPickItem = {
+      label: '$(gear) Add or edit SSH targets...',
+      description: `opens the ${TARGETS_SETTING} setting`,
+      alwaysShow: true,
+      openSetting: true,
+    };
+    picker.items = [...targets, { label: '', kind: vscode.QuickPickItemKind.Separator }, openSetting];
+    picker.activeItems = targets.filter((t) => t.target === this.activeName);
+    picker.buttons = [{ iconPath: new vscode.ThemeIcon('gear'), tooltip: `Add SSH targets in the ${TARGETS_SETTING} setting` }];
+    return new Promise((resolve) => {
+      let result: TargetPickItem | undefined;
+      picker.onDidAccept(() => {
+        result = picker.selectedItems[0] ?? picker.activeItems[0];
+        picker.hide();
+      });
+      picker.onDidTriggerButton(() => {
+        result = openSetting;
+        picker.hide();
+      });
+      picker.onDidHide(() => {
+        picker.dispose();
+        resolve(result);
+      });
+      picker.show();
+      this.pickerShown.fire(picker);
+    });
   }
 
   private settings(): TargetSetting[] {
@@ -88,5 +136,6 @@ export class TargetManager implements vscode.Disposable {
   dispose(): void {
     void this.closeAll();
     this.statusItem.dispose();
+    this.pickerShown.dispose();
   }
 }

@@ -1,15 +1,19 @@
 // "Cilium Custom: Verify Custom Program": build if stale, run the kernel verifier on the active target, put the
-// verdict on the source line, keep the log for "Show Verifier Log", and show the figures in the status bar.
+// verdict on the source line, keep the log for "Show Verifier Log", and show the result and its figures on the
+// status item of the header's editor (verify/results.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatDiagnostic } from '../../core/build/clangDiagnostics';
 import type { BuildResult } from '../../core/build/build';
 import { verifyHeaderOrObject, type VerifyResult } from '../../core/verify/verifyHeader';
 import { VerifyProblem } from '../../core/verify/verifyErrors';
+import type { VerifierStats } from '../../core/verifier/model';
+import { logClangDiagnostics } from '../build/buildCommand';
 import type { CiliumCustomContext } from '../context';
 import { publishBuildDiagnostics } from '../diagnostics';
 import { resolveHeader } from '../headerArgument';
+import { readProgramFigures, stackBytes, summarizePrograms, type ProgramFigures } from './programFigures';
+import { escapeMarkdown } from './results';
 import { verifierDiagnostic } from './verifierDiagnostics';
 
 export interface VerifyCommandResult {
@@ -17,13 +21,19 @@ export interface VerifyCommandResult {
   result?: VerifyResult;
   problem?: { kind: string; message: string; fix: string };
   logFile?: string;
+  /** Figures of each program the verifier ran, the landing program first (tail-called stages after it). */
+  programs?: ProgramFigures[];
 }
 
+const INSN_LIMIT = 1_000_000;
+const STACK_LIMIT = 512;
+
 export async function verifyCommand(ctx: CiliumCustomContext, arg?: unknown): Promise<VerifyCommandResult | undefined> {
-  const headerPath = await resolveHeader(arg);
+  const headerPath = await resolveHeader(arg, ctx.results.recentHeader);
   if (!headerPath) return undefined;
   const target = ctx.targets.active();
   const logFile = ctx.nextLogFile(headerPath);
+  const startedVersion = ctx.results.versionOf(headerPath);
   const title = `Verifying ${path.basename(headerPath)} on ${target.name}`;
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (_progress, token) => {
     const abort = new AbortController();
@@ -33,28 +43,33 @@ export async function verifyCommand(ctx: CiliumCustomContext, arg?: unknown): Pr
       const result = await verifyHeaderOrObject({
         input: headerPath,
         target,
-        bundledSdkDir: ctx.bundledSdkDir,
-        makeDirSetting: ctx.config.makeDirectory,
-        make: ctx.config.makeCommand,
-        extraVariables: ctx.config.extraMakeVariables,
+        ...ctx.config.buildSettings(ctx.bundledSdkDir),
         logLevel: ctx.config.verifierLogLevel,
         logFile,
         signal: abort.signal,
-        timeoutMs: ctx.config.verifyTimeoutMs,
       });
       ctx.lastVerifierLog = logFile;
-      if (result.build) publishBuildDiagnostics(ctx.buildDiagnostics, headerPath, result.build.diagnostics);
-      publishVerdict(ctx, headerPath, result);
-      return { verdict: result.log.verdict, result, logFile };
+      if (result.build) {
+        publishBuildDiagnostics(ctx.buildDiagnostics, headerPath, result.build.diagnostics);
+        logClangDiagnostics(ctx, result.build.diagnostics);
+        ctx.results.recordBuild(headerPath, result.build);
+      }
+      const programs = await readProgramFigures(logFile).catch(() => [] as ProgramFigures[]);
+      publishVerdict(ctx, headerPath, result, programs, logFile, startedVersion);
+      return { verdict: result.log.verdict, result, logFile, programs };
     } catch (error) {
       if (!(error instanceof VerifyProblem)) throw error;
       const build = (error as { build?: BuildResult }).build;
       if (build) {
         publishBuildDiagnostics(ctx.buildDiagnostics, headerPath, build.diagnostics);
-        for (const d of build.diagnostics) ctx.log.warn(formatDiagnostic(d));
+        logClangDiagnostics(ctx, build.diagnostics);
+        ctx.results.recordBuild(headerPath, build);
       }
       ctx.log.error(error.full);
-      if (error.kind !== 'cancelled') void showProblem(ctx, error);
+      if (error.kind !== 'cancelled') {
+        if (!build) ctx.results.recordVerifyFailure(headerPath, `not verified: ${error.message.replace(/\.$/, '')}`, [error.message, error.fix].filter(Boolean).map(escapeMarkdown), target.name);
+        void showProblem(ctx, error);
+      }
       return { verdict: 'unknown', problem: { kind: error.kind, message: error.message, fix: error.fix } };
     } finally {
       cancellation.dispose();
@@ -62,29 +77,72 @@ export async function verifyCommand(ctx: CiliumCustomContext, arg?: unknown): Pr
   });
 }
 
-function publishVerdict(ctx: CiliumCustomContext, headerPath: string, result: VerifyResult): void {
+function publishVerdict(ctx: CiliumCustomContext, headerPath: string, result: VerifyResult, programs: ProgramFigures[], logFile: string, startedVersion: number | undefined): void {
   const { log, located } = result;
-  // Every file the last run spoke about is reset, so a fixed error disappears.
-  ctx.verifierDiagnostics.set(vscode.Uri.file(headerPath), []);
-  const stats = log.stats;
-  const figures = stats?.insnsProcessed != null
-    ? `${stats.insnsProcessed.toLocaleString('en-US')} insns (${((100 * stats.insnsProcessed) / (stats.insnLimit ?? 1_000_000)).toFixed(2)}% of limit)${stats.stackDepth ? `, stack ${stats.stackDepth}/512` : ''}`
-    : '';
+  const target = ctx.targets.activeName;
+  const figures = describeFigures(log.stats, programs);
   if (log.verdict === 'accepted') {
-    ctx.log.info(`accepted by the verifier in ${result.durationMs} ms${figures ? `: ${figures}` : ''}`);
-    ctx.showVerdict(`$(pass) verified${figures ? `: ${figures}` : ''}`, `Accepted by the kernel verifier on ${ctx.targets.activeName}`);
+    ctx.log.info(`accepted by the verifier in ${result.durationMs} ms${figures.summary ? `: ${figures.summary}` : ''}`);
+    for (const line of figures.perProgram) ctx.log.info(`  ${line}`);
+    ctx.results.recordVerify(headerPath, {
+      kind: 'accepted',
+      summary: `verified${figures.summary ? `: ${figures.summary}` : ''}`,
+      details: ['Accepted by the kernel verifier.', ...figures.details],
+      logFile,
+      target,
+      diagnostics: [],
+      startedVersion,
+    });
     return;
   }
   const entry = located ? verifierDiagnostic(log, located) : undefined;
-  if (entry) ctx.verifierDiagnostics.set(entry.uri, [...(ctx.verifierDiagnostics.get(entry.uri) ?? []), entry.diagnostic]);
   const where = located?.error ? `${path.basename(located.error.file)}:${located.error.line}` : 'unknown location';
+  const message = log.error?.message ?? 'see the log';
   ctx.log.error(`${log.verdict} by the verifier at ${where}: ${log.error?.message ?? '(no error line)'}`);
-  ctx.showVerdict(`$(error) verifier: ${log.verdict}`, log.error?.message ?? 'see the log');
-  void vscode.window
-    .showErrorMessage(`Verifier ${log.verdict} ${path.basename(headerPath)} at ${where}: ${log.error?.message ?? 'see the log'}`, 'Show Verifier Log')
-    .then((choice) => {
-      if (choice) void vscode.commands.executeCommand('ciliumCustom.showVerifierLog');
+  ctx.results.recordVerify(headerPath, {
+    kind: 'rejected',
+    summary: `${log.verdict === 'rejected' ? 'rejected' : 'not accepted'} at ${located?.error?.file === headerPath ? `line ${located.error.line}` : where}`,
+    details: [`\`${message.replace(/`/g, "'")}\``],
+    logFile,
+    target,
+    diagnostics: entry ? [entry] : [],
+    startedVersion,
+  });
+  void vscode.window.showErrorMessage(`Verifier ${log.verdict} ${path.basename(headerPath)} at ${where}: ${message}`, 'Show Verifier Log').then((choice) => {
+    if (choice) void vscode.commands.executeCommand('ciliumCustom.showVerifierLog', vscode.Uri.file(headerPath));
+  });
+}
+
+/**
+ * The figures of an accepted program: the entry (landing) program's, which is what the hook runs first, and, with
+ * tail-called stages, how many programs there are and the largest of them. The parser's own statistics (one
+ * program's) stand in when the log has no per-program figures.
+ */
+export function describeFigures(stats: VerifierStats | null, programs: readonly ProgramFigures[]): { summary: string; details: string[]; perProgram: string[] } {
+  const summary = summarizePrograms(programs);
+  const entry = summary?.entry ?? (stats?.insnsProcessed != null ? { name: null, insnsProcessed: stats.insnsProcessed, insnLimit: stats.insnLimit, stackDepth: stats.stackDepth } : undefined);
+  if (!entry) return { summary: '', details: [], perProgram: [] };
+  const limit = entry.insnLimit ?? INSN_LIMIT;
+  const insns = (n: number) => n.toLocaleString('en-US');
+  const share = (n: number, of: number) => `${((100 * n) / of).toFixed(2)}%`;
+  let text = `${insns(entry.insnsProcessed)} insns (${share(entry.insnsProcessed, limit)} of limit)${entry.stackDepth && stackBytes(entry.stackDepth) ? `, stack ${entry.stackDepth}/${STACK_LIMIT}` : ''}`;
+  const details = [
+    `${summary && summary.count > 1 ? `Entry program${entry.name ? ` \`${entry.name}\`` : ''}` : 'Instructions processed'}: ${insns(entry.insnsProcessed)} of the ${insns(limit)} limit (${share(entry.insnsProcessed, limit)}); stack ${entry.stackDepth ?? '?'} of ${STACK_LIMIT} bytes.`,
+  ];
+  const perProgram: string[] = [];
+  if (summary && summary.count > 1) {
+    const { largest, count, maxStack } = summary;
+    text += ` · ${count} programs, max ${insns(largest.insnsProcessed)} insns`;
+    if (maxStack > stackBytes(entry.stackDepth)) text += `, stack ${maxStack}`;
+    details.push(`${count} programs (the entry program and its tail-called stages); the largest, \`${largest.name ?? 'unnamed'}\`, processed ${insns(largest.insnsProcessed)} instructions.`, '');
+    details.push('| program | insns | stack |', '|---|---:|---:|');
+    programs.forEach((p, i) => {
+      const name = p.name ?? `program ${i + 1}`;
+      details.push(`| \`${name}\`${i === 0 ? ' (entry)' : ''} | ${insns(p.insnsProcessed)} | ${p.stackDepth ?? '?'} |`);
+      perProgram.push(`${name}${i === 0 ? ' (entry)' : ''}: ${insns(p.insnsProcessed)} insns, stack ${p.stackDepth ?? '?'}`);
     });
+  }
+  return { summary: text, details, perProgram };
 }
 
 async function showProblem(ctx: CiliumCustomContext, problem: VerifyProblem): Promise<void> {
@@ -92,8 +150,13 @@ async function showProblem(ctx: CiliumCustomContext, problem: VerifyProblem): Pr
   if (choice) ctx.log.show();
 }
 
-export async function showVerifierLogCommand(ctx: CiliumCustomContext): Promise<vscode.TextEditor | undefined> {
-  const file = ctx.lastVerifierLog;
+/**
+ * "Show Verifier Log": the given header's last log (a header URI or path, e.g. from the status item), else the
+ * active header's, else the last one written.
+ */
+export async function showVerifierLogCommand(ctx: CiliumCustomContext, arg?: unknown): Promise<vscode.TextEditor | undefined> {
+  const header = headerOf(arg) ?? activeHeader();
+  const file = (header && ctx.results.logFileOf(header)) ?? ctx.lastVerifierLog;
   if (!file || !fs.existsSync(file)) {
     void vscode.window.showInformationMessage('Cilium Custom: no verifier log yet. Run "Verify Custom Program" first.');
     return undefined;
@@ -101,4 +164,16 @@ export async function showVerifierLogCommand(ctx: CiliumCustomContext): Promise<
   const document = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   const typed = document.languageId === 'bpf-verifier-log' ? document : await vscode.languages.setTextDocumentLanguage(document, 'bpf-verifier-log');
   return vscode.window.showTextDocument(typed, { preview: false });
+}
+
+function headerOf(arg: unknown): string | undefined {
+  if (arg instanceof vscode.Uri) return arg.scheme === 'file' ? arg.fsPath : undefined;
+  if (typeof arg !== 'string' || arg === '') return undefined;
+  if (/^file:/.test(arg)) return vscode.Uri.parse(arg).fsPath;
+  return path.isAbsolute(arg) ? arg : undefined;
+}
+
+function activeHeader(): string | undefined {
+  const uri = vscode.window.activeTextEditor?.document.uri;
+  return uri?.scheme === 'file' && uri.fsPath.endsWith('.h') ? uri.fsPath : undefined;
 }

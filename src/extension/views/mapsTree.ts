@@ -1,7 +1,12 @@
-// The Pinned Maps view: maps under the target's bpffs grouped by owner (ours first, then Cilium's), each with its
-// shape, and on expansion its entries page by page with BTF-formatted keys and values.
+// The Pinned Maps view: maps under the target's bpffs grouped by owner (ours first, then Cilium's), each labelled
+// by its pin folder (`bytecount/bytecount_map`) with its shape, and on expansion its entries page by page, keys and
+// values by their BTF names (`identity 12345 → bytes 2840`, `__u32 12345 → __u64 2840`; hex without BTF). The
+// whole map opens as a read-only JSON document of its own scheme (MapDumpDocuments), not an unsaved file.
 import * as vscode from 'vscode';
+import { mapTypeNames } from '../../core/maps/btfTypes';
+import { formatEntry, mapLabels, needsTypeNames, type MapTypeNames } from '../../core/maps/format';
 import { dumpMap, listPinnedMaps, type MapEntry, type MapOwner, type PinnedMap } from '../../core/maps/maps';
+import { RefreshGate } from './refreshGate';
 import type { CiliumCustomContext } from '../context';
 
 export type MapsNode =
@@ -15,20 +20,42 @@ const GROUP_LABELS: Record<MapOwner, string> = { ours: 'Our programs', cilium: '
 
 export class MapsTree implements vscode.TreeDataProvider<MapsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<MapsNode | undefined>();
+  private readonly gate = new RefreshGate(() => this.changed.fire(undefined));
   readonly onDidChangeTreeData = this.changed.event;
   /** Entries loaded so far per map path (a page, then more with "load more"). */
   private readonly pages = new Map<string, { entries: MapEntry[]; hasMore: boolean }>();
+  /** Key and value type names per map (pin path and map id), read once for maps whose entries are BTF scalars. */
+  private readonly typeNames = new Map<string, MapTypeNames>();
+  /** Row labels of the maps last listed, by path (`bytecount/bytecount_map`). */
+  private labels = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
+  readonly dumps: MapDumpDocuments;
+  /** The view showing this tree (views.ts), for reveal. */
+  view: vscode.TreeView<MapsNode> | undefined;
 
   constructor(private readonly ctx: CiliumCustomContext) {
     ctx.own(this.changed);
+    ctx.own(this.gate);
     ctx.own(vscode.workspace.onDidChangeConfiguration((e) => ctx.config.affects(e) && this.schedule()));
+    this.dumps = ctx.own(new MapDumpDocuments(ctx));
     this.schedule();
   }
 
   refresh(): void {
     this.pages.clear();
-    this.changed.fire(undefined);
+    this.typeNames.clear();
+    this.gate.request();
+  }
+
+  /** The row label of a map: its pin folder and name, longer where two would read the same. */
+  labelOf(map: PinnedMap): string {
+    return this.labels.get(map.path) ?? mapLabels([map.path]).get(map.path)!;
+  }
+
+  /** Opens the whole map as a read-only JSON document (MAP_DUMP_SCHEME), read afresh each time. */
+  openDump(node: MapsNode): Promise<vscode.TextEditor | undefined> {
+    if (node?.kind !== 'map') return Promise.resolve(undefined);
+    return this.dumps.open(node.map);
   }
 
   async loadMore(node: MapsNode): Promise<void> {
@@ -37,11 +64,24 @@ export class MapsTree implements vscode.TreeDataProvider<MapsNode>, vscode.Dispo
     this.changed.fire(undefined);
   }
 
+  /** Parents by id (`group:<owner>`, `map:<path>`), so that the view can reveal a map or an entry. */
+  getParent(node: MapsNode): MapsNode | undefined {
+    if (node.kind === 'map') return { kind: 'group', owner: node.map.owner, maps: [] };
+    if (node.kind === 'entry' || node.kind === 'more') return { kind: 'map', map: node.map };
+    return undefined;
+  }
+
   async getChildren(node?: MapsNode): Promise<MapsNode[]> {
+    if (!node) return this.gate.whileListing(() => this.rootChildren());
+    return this.childrenOf(node);
+  }
+
+  private async rootChildren(): Promise<MapsNode[]> {
     const target = this.ctx.targets.active();
-    if (!node) {
+    {
       try {
         const { maps, missingDirs, unreadable } = await listPinnedMaps(target, { dirs: this.ctx.config.mapDirectories(target.bpffsRoot), pinPrefix: this.ctx.config.pinPrefix });
+        this.labels = mapLabels(maps.map((m) => m.path));
         const problems: MapsNode[] = unreadable.map((u) => ({ kind: 'message', text: `Cannot read ${u.path}`, detail: u.error }));
         if (maps.length === 0) return [...problems, { kind: 'message', text: 'No pinned maps', detail: missingDirs.length ? `missing: ${missingDirs.join(', ')}` : undefined }];
         return [
@@ -54,6 +94,9 @@ export class MapsTree implements vscode.TreeDataProvider<MapsNode>, vscode.Dispo
         return [{ kind: 'message', text: `Cannot list maps on ${target.name}`, detail: error instanceof Error ? error.message : String(error) }];
       }
     }
+  }
+
+  private async childrenOf(node: MapsNode): Promise<MapsNode[]> {
     if (node.kind === 'group') return node.maps.map((map) => ({ kind: 'map', map }));
     if (node.kind !== 'map') return [];
     try {
@@ -82,7 +125,7 @@ export class MapsTree implements vscode.TreeDataProvider<MapsNode>, vscode.Dispo
       }
       case 'map': {
         const { map } = node;
-        const item = new vscode.TreeItem(map.pinName, vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(this.labelOf(map), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `map:${map.path}`;
         item.description = `${map.type}  key ${map.keySize} B  value ${map.valueSize} B  max ${map.maxEntries}`;
         item.tooltip = `${map.path}\nid ${map.id}${map.btfId ? `, BTF ${map.btfId}` : ''}`;
@@ -92,11 +135,10 @@ export class MapsTree implements vscode.TreeDataProvider<MapsNode>, vscode.Dispo
       }
       case 'entry': {
         const { entry } = node;
-        const item = new vscode.TreeItem(`${show(entry.key.formatted ?? entry.key.integer ?? entry.key.hex)}`);
+        const text = formatEntry(entry, this.typeNames.get(typeNamesKey(node.map)));
+        const item = new vscode.TreeItem(text.label);
         item.id = `entry:${node.map.path}:${entry.index}`;
-        item.description = entry.perCpu
-          ? `Σ ${show(entry.sum?.formatted ?? entry.sum?.integer ?? '?')}  [${entry.perCpu.map((c) => show(c.value.formatted ?? c.value.integer ?? c.value.hex)).join(', ')}]`
-          : `${show(entry.value?.formatted ?? entry.value?.integer ?? entry.value?.hex)}`;
+        item.description = text.description;
         item.tooltip = JSON.stringify(entryJson(entry), null, 2);
         item.contextValue = 'mapEntry';
         return item;
@@ -110,7 +152,10 @@ export class MapsTree implements vscode.TreeDataProvider<MapsNode>, vscode.Dispo
   }
 
   private async fetchPage(map: PinnedMap, offset: number): Promise<{ entries: MapEntry[]; hasMore: boolean }> {
-    const page = await dumpMap(this.ctx.targets.active(), map.path, { offset, limit: this.ctx.config.mapPageSize, pinPrefix: this.ctx.config.pinPrefix });
+    const target = this.ctx.targets.active();
+    const page = await dumpMap(target, map.path, { offset, limit: this.ctx.config.mapPageSize, pinPrefix: this.ctx.config.pinPrefix });
+    const key = typeNamesKey(page.map);
+    if (!this.typeNames.has(key) && needsTypeNames(page.entries)) this.typeNames.set(key, await mapTypeNames(target, page.map));
     const previous = offset === 0 ? [] : (this.pages.get(map.path)?.entries ?? []);
     const merged = { entries: [...previous, ...page.entries], hasMore: page.hasMore };
     this.pages.set(map.path, merged);
@@ -136,6 +181,98 @@ export function entryJson(entry: MapEntry): unknown {
     : { key: value(entry.key), value: entry.value ? value(entry.value) : null };
 }
 
-function show(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+/** Type names are per map object: a map re-created under the same pin gets another id. */
+const typeNamesKey = (map: PinnedMap): string => `${map.path}#${map.id}`;
+
+export const MAP_DUMP_SCHEME = 'cilium-custom-map';
+
+/**
+ * Whole-map JSON dumps as read-only documents of their own scheme: `cilium-custom-map:/<target>/<pin path>.json`
+ * (so the tab reads `bytecount_map.json`). `open` reads the map afresh and shows it; a document restored with the
+ * window reads it when VS Code asks for its content.
+ */
+export class MapDumpDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  /** Content read by `open`, until VS Code has asked for it. */
+  private readonly pending = new Map<string, string>();
+  private readonly registration: vscode.Disposable;
+
+  constructor(private readonly ctx: CiliumCustomContext) {
+    this.registration = vscode.workspace.registerTextDocumentContentProvider(MAP_DUMP_SCHEME, this);
+  }
+
+  static uriFor(targetName: string, pinPath: string): vscode.Uri {
+    return vscode.Uri.from({ scheme: MAP_DUMP_SCHEME, path: `/${encodeURIComponent(targetName)}${pinPath}.json` });
+  }
+
+  static parse(uri: vscode.Uri): { targetName: string; pinPath: string } | undefined {
+    const m = /^\/([^/]+)(\/.+)\.json$/.exec(uri.path);
+    return m ? { targetName: decodeURIComponent(m[1]!), pinPath: m[2]! } : undefined;
+  }
+
+  async open(map: PinnedMap): Promise<vscode.TextEditor> {
+    const target = this.ctx.targets.active();
+    const uri = MapDumpDocuments.uriFor(target.name, map.path);
+    const content = await this.read(target.name, map.path);
+    this.pending.set(uri.toString(), content);
+    const already = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (already) {
+      // Refresh the open document: VS Code asks for the content again.
+      const updated = new Promise<void>((resolve) => {
+        const sub = vscode.workspace.onDidChangeTextDocument((e) => {
+          if (e.document.uri.toString() !== uri.toString()) return;
+          sub.dispose();
+          resolve();
+        });
+        setTimeout(() => {
+          sub.dispose();
+          resolve();
+        }, 5_000);
+      });
+      this.changed.fire(uri);
+      if (already.getText() !== content) await updated;
+    }
+    let document = await vscode.workspace.openTextDocument(uri);
+    if (document.languageId !== 'json') document = await vscode.languages.setTextDocumentLanguage(document, 'json');
+    return vscode.window.showTextDocument(document, { preview: false });
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const key = uri.toString();
+    const content = this.pending.get(key);
+    if (content !== undefined) {
+      this.pending.delete(key);
+      return content;
+    }
+    const parsed = MapDumpDocuments.parse(uri);
+    if (!parsed) return JSON.stringify({ error: `not a map dump: ${key}` }, null, 2);
+    try {
+      return await this.read(parsed.targetName, parsed.pinPath);
+    } catch (error) {
+      return JSON.stringify({ map: parsed.pinPath, target: parsed.targetName, error: error instanceof Error ? error.message : String(error) }, null, 2);
+    }
+  }
+
+  /** The whole map as one JSON text, read page by page. */
+  private async read(targetName: string, pinPath: string): Promise<string> {
+    const target = this.ctx.targets.active();
+    if (target.name !== targetName) throw new Error(`${pinPath} was read on target ${targetName}, and ${target.name} is active now: select ${targetName} and open the dump again`);
+    const entries: unknown[] = [];
+    let type = '';
+    for (let offset = 0; ; ) {
+      const page = await dumpMap(target, pinPath, { offset, limit: 10_000, pinPrefix: this.ctx.config.pinPrefix });
+      type = page.map.type;
+      entries.push(...page.entries.map(entryJson));
+      offset += page.entries.length;
+      if (!page.hasMore || page.entries.length === 0) break;
+    }
+    return JSON.stringify({ map: pinPath, type, target: target.name, entries }, null, 2);
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+    this.changed.dispose();
+    this.pending.clear();
+  }
 }

@@ -6,6 +6,7 @@ import { checkValuePadding } from './padding';
 import { checkPercpuReset } from './percpuReset';
 import { checkProgArrayBounds } from './progArray';
 import { checkCustomProgSignature } from './signature';
+import { checkStagesDefined } from './stageDefined';
 import { checkStageReturns } from './stageReturn';
 import { checkTailCallFallthrough } from './tailCall';
 import type { Finding } from './types';
@@ -18,10 +19,12 @@ export const RULES: ((model: FileModel) => Finding[])[] = [
   checkValuePadding,
   checkCustomProgSignature,
   checkStageReturns,
+  checkStagesDefined,
 ];
 
-export function analyze(tree: Tree, text: string): Finding[] {
-  const model = buildModel(tree, text);
+/** `fileBase`: the document's file name without extension, if it has one (for the sections quick fixes write). */
+export function analyze(tree: Tree, text: string, fileBase?: string): Finding[] {
+  const model = buildModel(tree, text, fileBase);
   const findings: Finding[] = [];
   for (const rule of RULES) {
     try {

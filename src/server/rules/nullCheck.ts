@@ -5,12 +5,14 @@
 // is reported unless it is dominated by a check of `p` itself: an enclosing `if (p)`/`if (p != NULL)`/`p && ...`/
 // `p ? ... :` (or the else side of `!p`), or an earlier statement of an enclosing block, after the lookup,
 // `if (!p [|| ...]) <exit>;` whose body always leaves (return, goto, break, continue). A NULL check of another
-// variable in between is named in the message. Stops at the next assignment of `p`.
+// variable in between is named in the message. Stops at the next assignment of `p`. Quick fix: a NULL check of `p`
+// right after the lookup; when an exit-check tests another variable, that check is rewritten instead (see
+// rewriteCheck), so the function never ends up with two checks.
 import type { Node } from 'web-tree-sitter';
 import { DiagnosticCodes } from '../../shared/protocol';
 import { callArgs, calleeName, descendants, type FileModel, indentOf, isAncestor, type Lookup, identifiersNamed, nodesIn, rangeOf, unwrap } from '../syntax';
 import { exitStatement, verdictInfo } from './returns';
-import type { Finding } from './types';
+import type { Finding, QuickFix } from './types';
 
 const NULLS = new Set(['NULL', '0', '((void *)0)']);
 
@@ -82,7 +84,8 @@ function isDereference(id: Node): boolean {
 
 interface Guard {
   guarded: boolean;
-  others: { name: string; line: number }[];
+  /** Exit-checks (`if (!q) return ...;`) before the use that test another variable: its name, line and if. */
+  others: { name: string; line: number; check: Node }[];
 }
 
 function guardOf(use: Node, v: string, after: number, body: Node): Guard {
@@ -109,7 +112,7 @@ function guardOf(use: Node, v: string, after: number, body: Node): Guard {
         const cond = s.childForFieldName('condition')!;
         if (!alwaysExits(s.childForFieldName('consequence'))) continue;
         if (provesNullWhenTrue(cond, v)) return { guarded: true, others };
-        for (const name of nullTested(cond)) others.push({ name, line: s.startPosition.row + 1 });
+        for (const name of nullTested(cond)) others.push({ name, line: s.startPosition.row + 1, check: s });
       }
     }
   }
@@ -146,13 +149,34 @@ export function checkLookupNull(model: FileModel): Finding[] {
       severity: 'error',
       message,
       range: rangeOf(node),
-      fix: {
-        title: `Add a NULL check of '${v}' after the lookup`,
-        edits: [{ range: { start: statement.endPosition, end: statement.endPosition }, newText: `\n${indent}if (!${v})\n${indent}${unit}${exitStatement(fn, info, model)}` }],
-      },
+      fix: other
+        ? rewriteCheck(model, fn.body, v, other)
+        : {
+            title: `Add a NULL check of '${v}' after the lookup`,
+            edits: [{ range: { start: statement.endPosition, end: statement.endPosition }, newText: `\n${indent}if (!${v})\n${indent}${unit}${exitStatement(fn, info, model)}` }],
+          },
     });
   }
   return findings;
+}
+
+/**
+ * The fix for a check of the wrong variable: the existing check is rewritten, never a second one added. When the
+ * other variable is still used after the check, the check tests both (`if (!p || !q)`); when it is not (the check
+ * named the wrong pointer), `p` takes its place in the condition (`if (!p)`).
+ */
+function rewriteCheck(model: FileModel, body: Node, v: string, other: Guard['others'][number]): QuickFix {
+  const cond = other.check.childForFieldName('condition')!;
+  const inner = cond.type === 'parenthesized_expression' && cond.namedChildCount === 1 ? cond.namedChild(0)! : cond;
+  const line = other.check.startPosition.row + 1;
+  const stillUsed = identifiersNamed(model, body, other.name).some((id) => id.startIndex >= cond.endIndex);
+  if (!stillUsed) {
+    const ids = [...descendants(inner, 'identifier')].filter((id) => id.text === other.name);
+    return { title: `Check '${v}' instead of '${other.name}' on line ${line}`, edits: ids.map((id) => ({ range: rangeOf(id), newText: v })) };
+  }
+  // The condition proves the other variable NULL when true (`!q`, `q == NULL`, an `||` chain of such): `!v ||` in
+  // front binds as it should.
+  return { title: `Check '${v}' too in the NULL check on line ${line}`, edits: [{ range: { start: inner.startPosition, end: inner.startPosition }, newText: `!${v} || ` }] };
 }
 
 function firstUnguardedUse(model: FileModel, lookup: Lookup, v: string, statement: Node): { node: Node; guard: Guard } | undefined {

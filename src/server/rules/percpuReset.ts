@@ -4,12 +4,13 @@
 // pointer from a lookup of the map (`p->f` other than as the target of `=`, or `*p`). "Reset at the entry stage":
 // custom_prog, through a pointer from a lookup of the same map, calls memset/__builtin_memset on it, assigns `*p`,
 // or assigns every field (`p->f = ...`). Reported on custom_prog's lookup of the map when it has one (that is where
-// the reset goes), else on the first read.
+// the reset goes), else on the first read. Quick fix: `__builtin_memset(p, 0, sizeof(*p));` after custom_prog's
+// NULL check of the looked-up pointer.
 import type { Node } from 'web-tree-sitter';
 import { DiagnosticCodes } from '../../shared/protocol';
-import { callArgs, calleeName, type FileModel, identifiersNamed, nodesIn, type FunctionDef, rangeOf, unwrap } from '../syntax';
+import { callArgs, calleeName, type FileModel, identifiersNamed, indentOf, type Lookup, nodesIn, type FunctionDef, rangeOf, unwrap } from '../syntax';
 import { structLayout } from './layout';
-import type { Finding } from './types';
+import type { Finding, QuickFix } from './types';
 
 function usesOf(model: FileModel, fn: FunctionDef, v: string): Node[] {
   return identifiersNamed(model, fn.body, v);
@@ -18,6 +19,32 @@ function usesOf(model: FileModel, fn: FunctionDef, v: string): Node[] {
 function isWriteTarget(expr: Node): boolean {
   const p = expr.parent;
   return p?.type === 'assignment_expression' && p.childForFieldName('left')?.id === expr.id && p.childForFieldName('operator')?.text === '=';
+}
+
+/**
+ * `__builtin_memset(p, 0, sizeof(*p));` where `p` is known non-NULL: after the exit-check that follows the lookup
+ * (`if (!p) return;`, in the same block). Without such a check there is no safe place, and no fix.
+ */
+function resetFix(model: FileModel, lookup: Lookup): QuickFix | undefined {
+  const v = lookup.variable;
+  if (!v || !lookup.statement) return undefined;
+  for (let s = lookup.statement.nextNamedSibling; s; s = s.nextNamedSibling) {
+    if (s.type === 'comment') continue;
+    if (s.type !== 'if_statement') {
+      if (identifiersNamed(model, s, v).length > 0) return undefined;
+      continue;
+    }
+    const cond = unwrap(s.childForFieldName('condition')!);
+    const notV = cond.type === 'unary_expression' && cond.childForFieldName('operator')?.text === '!' && unwrap(cond.childForFieldName('argument')!).text === v;
+    const isNull = cond.type === 'binary_expression' && cond.childForFieldName('operator')?.text === '==' && [cond.childForFieldName('left')?.text, cond.childForFieldName('right')?.text].includes(v);
+    if (!(notV || isNull) || s.childForFieldName('alternative')) return undefined;
+    const indent = indentOf(model.text, s.startPosition.row);
+    return {
+      title: `Reset '${v}' with __builtin_memset() after its NULL check`,
+      edits: [{ range: { start: s.endPosition, end: s.endPosition }, newText: `\n\n${indent}/* The per-CPU slot still holds the previous packet's context. */\n${indent}__builtin_memset(${v}, 0, sizeof(*${v}));` }],
+    };
+  }
+  return undefined;
 }
 
 export function checkPercpuReset(model: FileModel): Finding[] {
@@ -55,12 +82,14 @@ export function checkPercpuReset(model: FileModel): Finding[] {
     const first = reads[0]!;
     const unset = fields.filter((f) => !assigned.has(f));
     const at = entryLookups[0]?.statement ?? entryLookups[0]?.call;
+    const fix = entryLookups[0] ? resetFix(model, entryLookups[0]) : undefined;
     findings.push({
       code: DiagnosticCodes.percpuNotReset,
       severity: 'warning',
       message: `per-CPU context \`${map.name}\` (struct ${map.valueStruct}) is read by \`${first.fn.name}\` (line ${first.node.startPosition.row + 1}) but custom_prog never resets it: the slot still holds the previous packet's values` +
         (unset.length ? ` (never set: ${unset.join(', ')})` : '') + `; __builtin_memset() it after the lookup in custom_prog`,
       range: at ? rangeOf(at) : rangeOf(first.node),
+      ...(fix ? { fix } : {}),
     });
   }
   return findings;

@@ -77,7 +77,11 @@ export function isVerdict(model: FileModel, expr: Node, fn: FunctionDef, info: V
 
 /** The expression a stage should return: a verdict helper of the file if there is one, else the SDK macros. */
 export function verdictExpression(fn: FunctionDef, info: VerdictInfo, model: FileModel): string {
-  const ctx = fn.params[0]?.name ?? 'ctx';
+  return verdictFor(fn.params[0]?.name ?? 'ctx', info, model);
+}
+
+/** The verdict expression for a context parameter named `ctx` (a new stage's body). */
+export function verdictFor(ctx: string, info: VerdictInfo, model: FileModel): string {
   for (const name of info.functions) {
     const helper = model.functions.find((f) => f.name === name);
     if (helper && helper.params.length === 1) return `${name}(${ctx})`;

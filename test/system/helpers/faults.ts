@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { nodeStateDir } from '../../../src/core/target/nodeLock';
 import { processes, type ProcessInfo } from './pins';
 import { descendants, type Sshd } from './sshd';
 
@@ -63,6 +64,8 @@ export function privateMount(type: 'bpf' | 'tmpfs', options?: string): { dir: st
         execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
       }
       fs.rmSync(dir, { recursive: true, force: true });
+      // The node lock's folder for this mount (attach, detach and cleanup make it).
+      fs.rmSync(nodeStateDir(dir), { recursive: true, force: true });
     },
   };
 }

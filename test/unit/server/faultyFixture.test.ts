@@ -36,11 +36,43 @@ describe('server: faulty_tail_call.h', () => {
     }
   });
 
-  it('the NULL-check quick fix checks the looked-up pointer after the lookup, with the stage\'s return', async () => {
+  it('the NULL-check quick fix rewrites the check of the wrong pointer, and adds no second check', async () => {
     const fix = (await analyzeText(faulty)).find((f) => f.code === DiagnosticCodes.unchecked)!.fix!;
+    assert.match(fix.title, /Check 'fc' too in the NULL check on line \d+/);
     const after = applyEdits(faulty, fix.edits);
-    assert.match(after, /struct faulty_ctx \*fc = map_lookup_elem\(&faulty_ctx_map, &zero\);\n\tif \(!fc\)\n\t\treturn faulty_verdict\(ctx\);\n/);
+    // `bytes` is still dereferenced after the check, so the check tests both (as in the fixed version).
+    assert.match(after, /__u64 \*bytes = map_lookup_elem\(&faulty_bytes, &zero\);\n\n\tif \(!fc \|\| !bytes\)\n\t\treturn faulty_verdict\(ctx\);\n/);
+    assert.equal(after.split('\n').length, faulty.split('\n').length, 'no line added');
+    assert.equal((after.match(/if \(!fc/g) ?? []).length, 2, 'custom_prog\'s own check and the rewritten one');
     assert.ok(!(await analyzeText(after)).some((f) => f.code === DiagnosticCodes.unchecked));
+  });
+
+  it('the padding quick fix inserts an explicit pad where the hole is (as in the fixed version)', async () => {
+    const fix = (await analyzeText(faulty)).find((f) => f.code === DiagnosticCodes.valuePadding)!.fix!;
+    const after = applyEdits(faulty, fix.edits);
+    assert.match(after, /struct faulty_ctx \{\n\t__u32 identity;\n\t__u32 pad1;\n\t__u64 len;/);
+    assert.ok(!(await analyzeText(after)).some((f) => f.code === DiagnosticCodes.valuePadding));
+  });
+
+  it('the reset quick fix memsets the per-CPU context after custom_prog\'s NULL check', async () => {
+    const fix = (await analyzeText(faulty)).find((f) => f.code === DiagnosticCodes.percpuNotReset)!.fix!;
+    const after = applyEdits(faulty, fix.edits);
+    assert.match(after, /\tif \(!fc\)\n\t\treturn;\n\n\t\/\* The per-CPU slot [^\n]*\*\/\n\t__builtin_memset\(fc, 0, sizeof\(\*fc\)\);\n/);
+    assert.ok(!(await analyzeText(after)).some((f) => f.code === DiagnosticCodes.percpuNotReset));
+  });
+
+  it('every finding has a quick fix; applied one at a time they leave nothing to report', async () => {
+    let text = faulty;
+    for (let round = 0; round < 10; round++) {
+      const findings = await analyzeText(text);
+      if (findings.length === 0) break;
+      assert.deepEqual(findings.filter((f) => !f.fix).map((f) => f.message), [], 'findings without a fix');
+      text = applyEdits(text, findings[0]!.fix!.edits);
+    }
+    assert.deepEqual(summary(await analyzeText(text)), []);
+    const code = (t: string) => t.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, ' ');
+    // Same code as the hand-fixed version, but for the blank line after the memset.
+    assert.equal(code(text), code(fixed));
   });
 
   it('the max_entries quick fix covers both slots, and fixes both reports', async () => {
@@ -49,5 +81,30 @@ describe('server: faulty_tail_call.h', () => {
     assert.deepEqual(findings[0]!.fix, findings[1]!.fix);
     assert.match(after, /BPF_MAP_TYPE_PROG_ARRAY\);[\s\S]*?__uint\(max_entries, 2\);/);
     assert.ok(!(await analyzeText(after)).some((f) => f.code === DiagnosticCodes.progArrayBounds));
+  });
+});
+
+describe('server: faulty_stages.h', () => {
+  const faulty = readFixture('faulty_stages.h');
+
+  it('reports the undefined stage on its reference and the constant return, and nothing else', async () => {
+    const findings = await analyzeText(faulty, 'faulty_stages');
+    assert.deepEqual(summary(findings), [
+      `${lineOf(faulty, 'MISTAKE-STAGE-UNDEFINED')} ${DiagnosticCodes.stageUndefined}`,
+      `${lineOf(faulty, 'MISTAKE-STAGE-RETURN')} ${DiagnosticCodes.stageReturn}`,
+    ]);
+    assert.match(findings[0]!.message, /stage `stages_two` \(slot 1 of prog array `stages_progs`\) is declared on line 19 but never defined/);
+  });
+
+  it('the quick fixes define the stage and return the verdict, leaving nothing to report', async () => {
+    let text = faulty;
+    for (let round = 0; round < 5; round++) {
+      const fix = (await analyzeText(text, 'faulty_stages')).find((f) => f.fix)?.fix;
+      if (!fix) break;
+      text = applyEdits(text, fix.edits);
+    }
+    assert.deepEqual(summary(await analyzeText(text, 'faulty_stages')), []);
+    assert.match(text, /\treturn CUSTOM_META_RET\(ctx_load_meta\(ctx, CB_CUSTOM_CALLS\)\);\t\/\* MISTAKE-STAGE-RETURN \*\//);
+    assert.ok(text.endsWith('\n__section("faulty_stages/stages_two")\nint stages_two(struct __ctx_buff *ctx)\n{\n\t/* A tail-called stage: what it returns goes to the datapath, so hand back its verdict. */\n\treturn CUSTOM_META_RET(ctx_load_meta(ctx, CB_CUSTOM_CALLS));\n}\n'), text);
   });
 });

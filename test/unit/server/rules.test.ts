@@ -39,6 +39,25 @@ describe('server rules', () => {
       const fv = (await analyzeText(v)).find((x) => x.code === DiagnosticCodes.unchecked)!;
       assert.match(applyEdits(v, fv.fix!.edits), /\n\tif \(!p\)\n\t\treturn;\n\tp->a = 1;/);
     });
+    it('rewrites a check of the wrong pointer instead of adding a second one', async () => {
+      const fix = async (text: string) => {
+        const f = (await analyzeText(text)).find((x) => x.code === DiagnosticCodes.unchecked)!;
+        const after = applyEdits(text, f.fix!.edits);
+        assert.deepEqual(await codes(after, DiagnosticCodes.unchecked), [], after);
+        assert.equal(after.split('\n').length, text.split('\n').length, 'no line added');
+        return { title: f.fix!.title, after };
+      };
+      // The other pointer is still used after the check: the check tests both.
+      const both = await fix(fn('\t__u64 *q = map_lookup_elem(&m, &identity);\n\tif (!q)\n\t\treturn;\n\tp->a = *q;'));
+      assert.match(both.after, /\n\tif \(!p \|\| !q\)\n\t\treturn;\n\tp->a = \*q;/);
+      assert.match(both.title, /Check 'p' too in the NULL check on line 8/);
+      // The check names a pointer nothing uses afterwards: the right one takes its place (== NULL, || kept).
+      const swap = await fix(fn('\t__u64 *q = map_lookup_elem(&m, &identity);\n\tif (q == NULL || identity == 7)\n\t\treturn;\n\tp->a = 1;'));
+      assert.match(swap.after, /\n\tif \(p == NULL \|\| identity == 7\)\n\t\treturn;\n\tp->a = 1;/);
+      assert.match(swap.title, /Check 'p' instead of 'q' on line 8/);
+      const chain = await fix(fn('\t__u64 *q = map_lookup_elem(&m, &identity);\n\tif (identity == 7 || !q) {\n\t\treturn;\n\t}\n\tp->a = *q;'));
+      assert.match(chain.after, /\n\tif \(!p \|\| identity == 7 \|\| !q\) \{\n/);
+    });
   });
 
   describe('(b) prog array bounds', () => {
@@ -80,6 +99,13 @@ describe('server rules', () => {
     it('reports a context read later but only partly set at the entry', async () => {
       assert.deepEqual(await codes(file('\tp->a = 1;\n'), DiagnosticCodes.percpuNotReset), [6]);
     });
+    it('quick fix: memset after custom_prog\'s NULL check of the context', async () => {
+      const text = file('\tp->a = 1;\n');
+      const f = (await analyzeText(text)).find((x) => x.code === DiagnosticCodes.percpuNotReset)!;
+      const after = applyEdits(text, f.fix!.edits);
+      assert.match(after, /\tif \(!p\)\n\t\treturn;\n\n\t\/\*[^\n]*\*\/\n\t__builtin_memset\(p, 0, sizeof\(\*p\)\);\n\tp->a = 1;/);
+      assert.deepEqual(await codes(after, DiagnosticCodes.percpuNotReset), []);
+    });
     it('accepts memset, a whole-struct assignment, or every field assigned', async () => {
       for (const entry of ['\t__builtin_memset(p, 0, sizeof(*p));\n', '\t*p = (struct c){};\n', '\tp->a = 1;\n\tp->b = 2;\n\tp->d = 3;\n']) {
         assert.deepEqual(await codes(file(entry), DiagnosticCodes.percpuNotReset), [], entry);
@@ -96,6 +122,34 @@ describe('server rules', () => {
       assert.deepEqual(await codes(withValue('struct in { __u32 x; __u16 y; __u16 z; };\nstruct v {\n\tstruct in i;\n\t__u8 tag[8];\n};'), DiagnosticCodes.valuePadding), []);
       assert.deepEqual(await codes(withValue('struct in { __u64 x; };\nstruct v {\n\t__u32 a;\n\tstruct in i;\n};'), DiagnosticCodes.valuePadding), [4]);
       assert.deepEqual(await codes(withValue('struct v {\n\t__u8 a;\n\t__u64 b;\n} __attribute__((packed));'), DiagnosticCodes.valuePadding), []);
+    });
+    const fixOnce = async (text: string) => {
+      const f = (await analyzeText(text)).find((x) => x.code === DiagnosticCodes.valuePadding)!;
+      return { title: f.fix!.title, after: applyEdits(text, f.fix!.edits) };
+    };
+    it('quick fix: naturally aligned pad fields where the hole is, after the last field, or up to a multiple of 8', async () => {
+      const hole = await fixOnce(withValue('struct v {\n\t__u8 a;\n\t__u32 b;\n};'));
+      assert.match(hole.after, /struct v \{\n\t__u8 a;\n\t__u8 pad1;\n\t__u16 pad2;\n\t__u32 b;\n\};/);
+      assert.equal(hole.title, "Make the padding explicit: __u8 pad1; __u16 pad2; before 'b'");
+      const trailing = await fixOnce(withValue('struct v {\n\t__u64 a;\n\t__u16 b[3];\t/* three */\n};'));
+      assert.match(trailing.after, /\t__u16 b\[3\];\t\/\* three \*\/\n\t__u16 pad1;\n\};/);
+      const small = await fixOnce(withValue('struct v {\n\t__u16 a;\n};'));
+      assert.match(small.after, /\t__u16 a;\n\t__u16 pad1;\n\t__u32 pad2;\n\};/);
+      const oneLine = await fixOnce(withValue('struct v { __u8 a; __u32 b; };'));
+      assert.match(oneLine.after, /struct v \{ __u8 a; __u8 pad1; __u16 pad2; __u32 b; \};/);
+      for (const r of [hole, trailing, small, oneLine]) assert.deepEqual(await codes(r.after, DiagnosticCodes.valuePadding), [], r.after);
+    });
+    it('quick fix: pad names stay unique across a struct\'s fixes and its own fields', async () => {
+      let text = withValue('struct v {\n\t__u8 pad1;\n\t__u16 x;\n\t__u8 y;\n\t__u64 z;\n\t__u32 w;\n};');
+      const fixes = (await analyzeText(text)).filter((x) => x.code === DiagnosticCodes.valuePadding).map((x) => x.fix!.title);
+      assert.deepEqual(fixes, [
+        "Make the padding explicit: __u8 pad2; before 'x'",
+        "Make the padding explicit: __u8 pad3; __u16 pad4; before 'z'",
+        "Make the padding explicit: __u32 pad5; after 'w'",
+      ]);
+      for (let i = 0; i < 5 && (await codes(text, DiagnosticCodes.valuePadding)).length; i++) text = (await fixOnce(text)).after;
+      assert.match(text, /struct v \{\n\t__u8 pad1;\n\t__u8 pad2;\n\t__u16 x;\n\t__u8 y;\n\t__u8 pad3;\n\t__u16 pad4;\n\t__u64 z;\n\t__u32 w;\n\t__u32 pad5;\n\};/);
+      assert.deepEqual(await codes(text, DiagnosticCodes.valuePadding), []);
     });
   });
 
@@ -120,6 +174,65 @@ describe('server rules', () => {
       for (const ret of ['v', 'meta >> 24', 'CUSTOM_META_RET(meta)', 'ctx_load_meta(ctx, CB_CUSTOM_CALLS) >> 24']) assert.deepEqual(await codes(stage(ret), DiagnosticCodes.stageReturn), [], ret);
       const helper = 'static __u32 verdict(const struct __ctx_buff *c)\n{\n\treturn CUSTOM_META_RET(ctx_load_meta(c, CB_CUSTOM_CALLS));\n}\n';
       assert.deepEqual(await codes(stage('verdict(ctx)', helper), DiagnosticCodes.stageReturn), []);
+    });
+    it('quick fix: returns the verdict instead (the file\'s verdict helper when it has one)', async () => {
+      const stage = (pre = '') => `${pre}__section("s")\nint stage(struct __ctx_buff *skb)\n{\n\tif (skb->len > 100)\n\t\treturn TC_ACT_SHOT;\n\treturn 0;\n}\n`;
+      const plain = stage();
+      const fixes = (await analyzeText(plain)).filter((x) => x.code === DiagnosticCodes.stageReturn).map((x) => x.fix!);
+      assert.equal(fixes.length, 2);
+      assert.equal(fixes[0]!.title, "Return the datapath's verdict (CUSTOM_META_RET(ctx_load_meta(skb, CB_CUSTOM_CALLS)))");
+      const after = applyEdits(applyEdits(plain, fixes[1]!.edits), fixes[0]!.edits);
+      assert.match(after, /\t\treturn CUSTOM_META_RET\(ctx_load_meta\(skb, CB_CUSTOM_CALLS\)\);\n\treturn CUSTOM_META_RET\(ctx_load_meta\(skb, CB_CUSTOM_CALLS\)\);\n/);
+      assert.deepEqual(await codes(after, DiagnosticCodes.stageReturn), []);
+      const withHelper = stage('static __u32 verdict(const struct __ctx_buff *c)\n{\n\treturn CUSTOM_META_RET(ctx_load_meta(c, CB_CUSTOM_CALLS));\n}\n');
+      const g = (await analyzeText(withHelper)).find((x) => x.code === DiagnosticCodes.stageReturn)!;
+      assert.match(applyEdits(withHelper, g.fix!.edits), /\t\treturn verdict\(skb\);\n\treturn 0;/);
+    });
+  });
+
+  describe('(h) tail-call stages defined', () => {
+    const file = (stage2: string, value2 = '(void *)&tail_stage2') =>
+      `enum { S1, S2, S_MAX };\nint tail_stage1(struct __ctx_buff *ctx);\nint tail_stage2(struct __ctx_buff *ctx);\n` +
+      `struct {\n\t__uint(type, BPF_MAP_TYPE_PROG_ARRAY);\n\t__uint(key_size, sizeof(__u32));\n\t__uint(value_size, sizeof(__u32));\n\t__uint(max_entries, S_MAX);\n\t__array(values, int (void *));\n} progs __section_maps_btf = {\n\t.values = {\n\t\t[S1] = (void *)&tail_stage1,\n\t\t[S2] = ${value2},\n\t},\n};\n` +
+      `void custom_prog(const struct __ctx_buff *ctx, __u32 identity)\n{\n\ttail_call_static(ctx, &progs, S1);\n}\n` +
+      `__section("prog/stage1")\nint tail_stage1(struct __ctx_buff *ctx)\n{\n\treturn CUSTOM_META_RET(ctx_load_meta(ctx, CB_CUSTOM_CALLS));\n}\n${stage2}`;
+    it('reports a stage the prog array names but the file only declares, on the reference', async () => {
+      const text = file('');
+      const f = (await analyzeText(text)).filter((x) => x.code === DiagnosticCodes.stageUndefined);
+      assert.deepEqual(f.map((x) => [x.range.start.row + 1, x.range.start.column, x.severity]), [[13, 18, 'error']]);
+      assert.match(f[0]!.message, /stage `tail_stage2` \(slot 1 of prog array `progs`\) is declared on line 3 but never defined in this file: .*failed to find BTF for extern 'tail_stage2'/);
+      for (const value of ['&tail_stage2', 'tail_stage2', '((void *)&tail_stage2)']) assert.deepEqual(await codes(file('', value), DiagnosticCodes.stageUndefined), [13], value);
+      assert.deepEqual(await codes(file('__section("prog/stage2")\nint tail_stage2(struct __ctx_buff *ctx)\n{\n\treturn CUSTOM_META_RET(ctx_load_meta(ctx, CB_CUSTOM_CALLS));\n}\n'), DiagnosticCodes.stageUndefined), []);
+      // A header of the file's own may define it: not reported then.
+      assert.deepEqual(await codes(`#include <bpf/api.h>\n#include "stages.h"\n${file('')}`, DiagnosticCodes.stageUndefined), []);
+      assert.deepEqual(await codes(`#include <bpf/api.h>\n${file('')}`, DiagnosticCodes.stageUndefined), [14]);
+      // No prototype either: still reported (clang's error comes first, but the reason is the same).
+      assert.match((await analyzeText(file('').replace('int tail_stage2(struct __ctx_buff *ctx);\n', ''))).find((x) => x.code === DiagnosticCodes.stageUndefined)!.message, /is never defined in this file/);
+    });
+    it('quick fix: a stub stage at the end of the file, in a section next to the others, returning the verdict', async () => {
+      const text = file('');
+      const fix = (await analyzeText(text)).find((x) => x.code === DiagnosticCodes.stageUndefined)!.fix!;
+      assert.equal(fix.title, "Define stage 'tail_stage2' (a stub returning the datapath's verdict)");
+      const after = applyEdits(text, fix.edits);
+      assert.ok(after.startsWith(text));
+      assert.equal(after.slice(text.length), '\n__section("prog/stage2")\nint tail_stage2(struct __ctx_buff *ctx)\n{\n\t/* A tail-called stage: what it returns goes to the datapath, so hand back its verdict. */\n\treturn CUSTOM_META_RET(ctx_load_meta(ctx, CB_CUSTOM_CALLS));\n}\n');
+      assert.deepEqual((await analyzeText(after)).map((x) => x.code), [], 'the stub passes every rule');
+    });
+    it('quick fix: the file\'s verdict helper and the prototype\'s parameter; the file name when no stage has a section yet', async () => {
+      const text = 'static __always_inline __u32 verdict(const struct __ctx_buff *c)\n{\n\treturn CUSTOM_META_RET(ctx_load_meta(c, CB_CUSTOM_CALLS));\n}\n' +
+        'int second(struct __sk_buff *skb);\nstruct { __uint(type, BPF_MAP_TYPE_PROG_ARRAY); __uint(key_size, 4); __uint(value_size, 4); __uint(max_entries, 1); __array(values, int (void *)); } p __section_maps_btf = { .values = { (void *)&second } };';
+      const fix = (await analyzeText(text, 'mine')).find((x) => x.code === DiagnosticCodes.stageUndefined)!.fix!;
+      const after = applyEdits(text, fix.edits);
+      assert.equal(after.slice(text.length), '\n\n__section("mine/second")\nint second(struct __sk_buff *skb)\n{\n\t/* A tail-called stage: what it returns goes to the datapath, so hand back its verdict. */\n\treturn verdict(skb);\n}\n');
+      assert.deepEqual((await analyzeText(after, 'mine')).map((x) => x.code), []);
+    });
+    it('reports a stage defined without a section, and puts it into one', async () => {
+      const text = file('int tail_stage2(struct __ctx_buff *ctx)\n{\n\treturn CUSTOM_META_RET(ctx_load_meta(ctx, CB_CUSTOM_CALLS));\n}\n');
+      const f = (await analyzeText(text)).find((x) => x.code === DiagnosticCodes.stageUndefined)!;
+      assert.match(f.message, /defined without a __section/);
+      const after = applyEdits(text, f.fix!.edits);
+      assert.match(after, /\n}\n__section\("prog\/stage2"\)\nint tail_stage2\(struct __ctx_buff \*ctx\)\n/);
+      assert.deepEqual((await analyzeText(after)).map((x) => x.code), []);
     });
   });
 });

@@ -1,4 +1,5 @@
-// Locates the shared verifier-log corpus and reads its cases. Missing corpus is an error, never a silent pass.
+// Locates the verifier-log corpus (test/fixtures/verifier-corpus, a copy of the team's shared corpus kept in the
+// repository so that a bare clone passes) and reads its cases. Missing corpus is an error, never a silent pass.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -32,9 +33,12 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** VERIFIER_LOG_CORPUS, else ../shared/verifier-logs next to the repository. */
+/** The corpus inside the repository (logs, their .c sources, .json sidecars and FORMATS.md). */
+export const CORPUS_RELATIVE_PATH = path.join('test', 'fixtures', 'verifier-corpus');
+
+/** VERIFIER_LOG_CORPUS, else the repository's own test/fixtures/verifier-corpus. */
 export function corpusDir(): string {
-  return process.env.VERIFIER_LOG_CORPUS ?? path.resolve(repoRoot(), '../shared/verifier-logs');
+  return process.env.VERIFIER_LOG_CORPUS ?? path.join(repoRoot(), CORPUS_RELATIVE_PATH);
 }
 
 export function loadCorpus(): CorpusCase[] {

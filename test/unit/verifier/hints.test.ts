@@ -87,7 +87,7 @@ describe('explain JSON', () => {
         line: 16,
         hint: json.error.hint,
       },
-      stats: { insnsProcessed: 23, insnLimit: 1000000, totalStates: 2, peakStates: 2, stackDepth: '0+8' },
+      stats: { insnsProcessed: 23, insnLimit: 1000000, totalStates: 2, peakStates: 2, stackDepth: 8 },
       truncated: false,
     });
     const h = hintFor(json.error.message);
@@ -97,6 +97,6 @@ describe('explain JSON', () => {
   it('accepted and unknown logs', () => {
     assert.deepEqual(toExplainJson(parseVerifierLog('garbage\n')), { verdict: 'unknown', error: null, stats: null, truncated: false });
     const ok = toExplainJson(parseVerifierLog('verification time 42 usec\nstack depth 8\nprocessed 27 insns (limit 1000000) max_states_per_insn 0 total_states 2 peak_states 2 mark_read 0\n'));
-    assert.deepEqual(ok, { verdict: 'accepted', error: null, stats: { insnsProcessed: 27, insnLimit: 1000000, totalStates: 2, peakStates: 2, stackDepth: '8' }, truncated: false });
+    assert.deepEqual(ok, { verdict: 'accepted', error: null, stats: { insnsProcessed: 27, insnLimit: 1000000, totalStates: 2, peakStates: 2, stackDepth: 8 }, truncated: false });
   });
 });

@@ -136,7 +136,15 @@ describe('verifierLog: TextMate grammar', () => {
       ['Error: failed to load object file', 'loader-error'],
       ["Prog section 'tc' rejected: Permission denied (13)!", 'loader-error'],
       ['bpf: Failed to load program: Permission denied', 'loader-error'],
-      ['Warning: bpftool is now running in libbpf strict mode', 'loader-error'],
+      ['Warning: bpftool is now running in libbpf strict mode', 'loader-info'],
+      ["libbpf: prog 'custom_hook': unrecognized ELF section name 'bytecount'", 'loader-info'],
+      ['libbpf: elf: skipping unrecognized data section(7) .rodata.str1.1', 'loader-info'],
+      ["If it used to work for this object file but now doesn't, see --legacy option for more details.", 'loader-info'],
+      ['libbpf: Error in bpf_create_map_xattr(tail_context_progs):Invalid argument(-22). Retrying without BTF.', 'loader-warning'],
+      ["libbpf: map 'tail_context_progs': failed to create map with BTF: -22. Retrying without BTF.", 'loader-warning'],
+      ['libbpf: Error loading .BTF into kernel: -22. BTF is optional, ignoring.', 'loader-warning'],
+      ['Warning: something the loader could live with', 'loader-warning'],
+      ['WARN[0003] Program rewritten', 'loader-warning'],
       ['PROCESSING x.bpf.o/prog, DURATION US: 120, VERDICT: failure, VERIFIER LOG:', 'veristat'],
       ['func#0 @0', 'func-header'],
       ['Validating parse_byte() func#1...', 'func-header'],
@@ -278,6 +286,46 @@ describe('verifierLog: TextMate grammar', () => {
         const key = topRule(line);
         assert.ok(key === 'instruction' || key === 'state-line' || key === 'live-regs', `${log.name}: ${JSON.stringify(line)} → ${key}`);
       }
+    }
+  });
+
+  it('colours no line of an accepted load as an error (libbpf informational lines included)', () => {
+    const dir = path.join(repoRoot(), 'test', 'fixtures', 'verifier-logs-accepted');
+    const logs = fs.readdirSync(dir).filter((name) => name.endsWith('.log'));
+    assert.ok(logs.length >= 2, `no accepted logs in ${dir}`);
+    for (const name of logs) {
+      const lines = fs.readFileSync(path.join(dir, name), 'utf8').split('\n');
+      assert.ok(lines.some((l) => /unrecognized ELF section name/.test(l)), `${name}: the informational libbpf line is in the fixture`);
+      for (const line of lines) {
+        const key = topRule(line);
+        assert.ok(key !== 'loader-error' && key !== 'verifier-error', `${name}: ${JSON.stringify(line)} → ${key}`);
+      }
+    }
+  });
+
+  it('in a rejected load, colours as errors only the lines that say it failed', () => {
+    const dir = path.join(repoRoot(), 'test', 'fixtures', 'verifier-logs');
+    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.log'))) {
+      const lines = fs.readFileSync(path.join(dir, name), 'utf8').split('\n');
+      // Everything libbpf says before the failure is informational in these loads.
+      const failed = lines.findIndex((l) => /load failed/.test(l));
+      assert.ok(failed > 0, `${name}: no "load failed" line`);
+      for (const line of lines.slice(0, failed)) assert.notEqual(topRule(line), 'loader-error', `${name}: ${JSON.stringify(line)}`);
+      const red = lines.filter((l) => topRule(l) === 'loader-error');
+      assert.ok(red.length > 0, `${name}: the failure is coloured`);
+      for (const line of red) assert.match(line, /load failed|failed to load|^Error: /, `${name}: ${JSON.stringify(line)}`);
+    }
+  });
+
+  it('scopes warnings as warnings and informational loader lines as comments, never invalid', () => {
+    const warning = firstHit('Warning: something', [{ include: '#loader-warning' }]);
+    assert.equal(warning?.rule.name, 'markup.deleted.warning.bpf-verifier-log');
+    const retry = firstHit('libbpf: Error in bpf_create_map_xattr(p):Invalid argument(-22). Retrying without BTF.', [{ include: '#loader-warning' }]);
+    assert.equal(retry?.groups['markup.deleted.warning'], 'Error in bpf_create_map_xattr(p):Invalid argument(-22). Retrying without BTF.');
+    for (const key of ['loader-info', 'loader-warning']) {
+      const scopes = leafRules({ include: `#${key}` }).flatMap(scopesOf);
+      assert.ok(scopes.length > 0);
+      for (const scope of scopes) assert.doesNotMatch(scope, /^invalid\./, `${key}: ${scope}`);
     }
   });
 

@@ -1,4 +1,5 @@
-// Where the unit tests of the verifier-log language find the repository and the shared log corpus.
+// Where the unit tests of the verifier-log language find the repository and the verifier-log corpus
+// (test/fixtures/verifier-corpus).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { corpusDir, repoRoot } from '../verifier/corpus';

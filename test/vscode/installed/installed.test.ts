@@ -55,11 +55,15 @@ describe('installed vsix', function () {
     const plain = workspacePath('plain-c', 'hello.c');
     fs.mkdirSync(path.dirname(plain), { recursive: true });
     fs.writeFileSync(plain, 'int main(void)\n{\n\treturn 0;\n}\n');
+    // A header of plain C++ work: VS Code opens it as cpp, which activates the extension, but it is no custom program.
+    fs.writeFileSync(path.join(path.dirname(plain), 'hello.h'), 'int hello(void);\n');
     try {
       await openFile('plain-c/hello.c');
+      const header = await openFile('plain-c/hello.h');
+      assert.equal(header.document.languageId, 'cpp');
       await waitForActivation();
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      assert.deepEqual(processesRunning(server), [], 'no language server for plain C');
+      assert.deepEqual(processesRunning(server), [], 'no language server for plain C or a plain header opened as C++');
       await openFile('programs/bytecount.h');
       await waitForCondition(() => processesRunning(server).length === 1, { timeoutMs: 15_000, description: 'the language server process' });
     } finally {

@@ -81,7 +81,43 @@ describe('endpoints and pinned maps views', function () {
       ['ipv4-ingress', 'bytecount'],
       ['ipv4-egress', 'bytecount'],
     ]);
-    assert.match(String(api.views.endpoints.getTreeItem(hooks[0]).description), /#\d+ \(ours: bytecount\)/);
+    assert.equal(String(api.views.endpoints.getTreeItem(hooks[0]).description).replace(/#\d+/, '#N'), 'bytecount #N', 'the header name comes first');
+  });
+
+  /** Runs a command that opens a quick pick, and answers that pick with `answer` until the command settles. */
+  async function answeringQuickPick<T>(command: Thenable<T>, answer: string): Promise<T> {
+    let settled = false;
+    const result = Promise.resolve(command).finally(() => (settled = true));
+    for (let i = 0; i < 100 && !settled; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      if (!settled) await vscode.commands.executeCommand(answer);
+    }
+    return result;
+  }
+
+  it('the attach button on a tree hook asks which header (never the active editor silently), and a second hook reuses the program', async () => {
+    await vscode.window.showTextDocument(vscode.Uri.file(workspacePath('programs', 'bytecount.h')));
+    const hook = (await endpointHooks()).find((h) => h.slot?.hook === 'ipv6-egress')!;
+    const asking = vscode.commands.executeCommand('ciliumCustom.attach', hook);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // Only for the picture: the picker is up by then.
+    await requestScreenshot('attach-header-picker');
+    const dismissed = await answeringQuickPick(asking, 'workbench.action.closeQuickOpen');
+    assert.equal(dismissed, undefined, 'nothing attached when the header picker is dismissed');
+    assert.equal((await endpointHooks()).find((h) => h.slot?.hook === 'ipv6-egress')?.slot?.progId, null);
+
+    const accepted = (await answeringQuickPick(vscode.commands.executeCommand('ciliumCustom.attach', hook), 'workbench.action.acceptSelectedQuickOpenItem')) as {
+      reused: boolean;
+      prog: { id: number };
+    };
+    assert.ok(accepted, 'the pre-selected item is the active header');
+    assert.equal(accepted.reused, true, 'the header already runs in this endpoint: its program (and map) is reused');
+    const after = await endpointHooks();
+    assert.deepEqual(
+      after.filter((h) => h.slot?.progId !== null).map((h) => h.slot?.progId),
+      [accepted.prog.id, accepted.prog.id, accepted.prog.id],
+      'one program in all three hooks',
+    );
+    await vscode.commands.executeCommand('ciliumCustom.detach', { endpointId: ENDPOINT, hooks: ['ipv6-egress'] });
   });
 
   it('shows the counter map and its rising entry in the pinned maps view after traffic', async () => {

@@ -37,10 +37,10 @@ describe('language server', () => {
     const nullCheck = diagnostics.find((d) => d.range.start.line === lineOf(doc, 'MISTAKE-NULL-CHECK'))!;
     assert.match(nullCheck.message, /tests `bytes`, not `fc`/);
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, nullCheck.range, vscode.CodeActionKind.QuickFix.value);
-    const fix = actions.find((a) => a.title.includes("NULL check of 'fc'"));
+    const fix = actions.find((a) => a.title.includes("Check 'fc' too in the NULL check"));
     assert.ok(fix?.edit, JSON.stringify(actions.map((a) => a.title)));
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
-    assert.match(doc.getText(), /&zero\);\n\tif \(!fc\)\n\t\treturn faulty_verdict\(ctx\);/);
+    assert.match(doc.getText(), /&zero\);\n\n\tif \(!fc \|\| !bytes\)\n\t\treturn faulty_verdict\(ctx\);/);
     await waitForDiagnostics(doc.uri, { source: SOURCE, predicate: (d) => d.length === expected.length - 1 && !d.some((x) => x.code === 'map-lookup-null') });
     await vscode.commands.executeCommand('workbench.action.files.revert');
   });

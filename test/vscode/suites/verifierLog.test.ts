@@ -1,5 +1,5 @@
 // The `bpf-verifier-log` language: file associations, `@ file:line` links that open the source at that line, and
-// folding. The logs come from the shared corpus (<repo>/../shared/verifier-logs, or $VERIFIER_LOG_CORPUS) and are
+// folding. The logs come from the corpus (<repo>/test/fixtures/verifier-corpus, or $VERIFIER_LOG_CORPUS) and are
 // written into the throwaway workspace at test time, next to (or away from) their C sources.
 import * as assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ const LANGUAGE_ID = 'bpf-verifier-log';
 const SUITE_DIR = 'verifier-log-suite';
 
 function corpusDir(): string {
-  const dir = process.env.VERIFIER_LOG_CORPUS ?? path.resolve(getExtension().extensionPath, '..', 'shared', 'verifier-logs');
+  const dir = process.env.VERIFIER_LOG_CORPUS ?? path.join(getExtension().extensionPath, 'test', 'fixtures', 'verifier-corpus');
   assert.ok(existsSync(dir), `verifier-log corpus not found at ${dir}`);
   return dir;
 }
