@@ -57,7 +57,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 function must(argv: string[], what: string): void {
@@ -95,7 +96,7 @@ function bpftoolMaxRss(args: string[]): number | null {
   return m ? Number(m[1]) / 1000 : null;
 }
 
-export async function mapPagingBench(work: string, bpffs: string, entries = 100_000, runs = 3): Promise<MapPagingResult> {
+export async function mapPagingBench(work: string, bpffs: string, entries = 100_000, runs = 5): Promise<MapPagingResult> {
   const pinDir = path.join(bpffs, `ccp-bench-paging-${process.pid}`);
   const source = path.join(work, 'paging.c');
   const object = path.join(work, 'paging.o');
@@ -123,28 +124,39 @@ export async function mapPagingBench(work: string, bpffs: string, entries = 100_
     const deep = await dumpMap(target, pin, { offset: deepOffset, limit: 100 });
     if (deep.entries.length !== 100 || deep.total !== entries) throw new Error(`deep page: ${deep.entries.length} entries, total ${deep.total}`);
 
-    const series = async (fn: () => Promise<unknown>) => {
-      const ms: number[] = [];
-      const rss: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const m = await measured(fn);
-        ms.push(m.ms);
-        rss.push(m.rssMb);
-      }
-      return { ms: median(ms), rssMb: Math.max(...rss) };
+    // All series interleaved, one run of each per round, so that load from elsewhere hits them alike.
+    const fns = {
+      list: () => listPinnedMaps(target, { dirs: [pinDir] }),
+      show: () => runProcess(['bpftool', '-j', 'map', 'show', 'pinned', pin]),
+      firstPage: () => dumpMap(target, pin, { offset: 0, limit: 100 }),
+      deepPage: () => dumpMap(target, pin, { offset: deepOffset, limit: 100 }),
+      jsonDump: async () => (jsonDumpBytes = (await runProcess(['bpftool', '-j', 'map', 'dump', 'pinned', pin], { maxBuffer: 1024 * MB })).stdout.length),
+      jsonParse: async () => {
+        const out = await runProcess(['bpftool', '-j', 'map', 'dump', 'pinned', pin], { maxBuffer: 1024 * MB });
+        return (JSON.parse(out.stdout) as unknown[]).length;
+      },
+      textDump: async () => (textDumpBytes = (await runProcess(['bpftool', 'map', 'dump', 'pinned', pin], { maxBuffer: 1024 * MB })).stdout.length),
     };
-    const list = await series(() => listPinnedMaps(target, { dirs: [pinDir] }));
-    const show = await series(() => runProcess(['bpftool', '-j', 'map', 'show', 'pinned', pin]));
-    const firstPage = await series(() => dumpMap(target, pin, { offset: 0, limit: 100 }));
-    const deepPage = await series(() => dumpMap(target, pin, { offset: deepOffset, limit: 100 }));
+    type Key = keyof typeof fns;
     let jsonDumpBytes = 0;
     let textDumpBytes = 0;
-    const jsonDump = await series(async () => (jsonDumpBytes = (await runProcess(['bpftool', '-j', 'map', 'dump', 'pinned', pin], { maxBuffer: 1024 * MB })).stdout.length));
-    const jsonParse = await series(async () => {
-      const out = await runProcess(['bpftool', '-j', 'map', 'dump', 'pinned', pin], { maxBuffer: 1024 * MB });
-      return (JSON.parse(out.stdout) as unknown[]).length;
-    });
-    const textDump = await series(async () => (textDumpBytes = (await runProcess(['bpftool', 'map', 'dump', 'pinned', pin], { maxBuffer: 1024 * MB })).stdout.length));
+    const times = Object.fromEntries(Object.keys(fns).map((k) => [k, [] as number[]])) as Record<Key, number[]>;
+    const rss = Object.fromEntries(Object.keys(fns).map((k) => [k, [] as number[]])) as Record<Key, number[]>;
+    for (let i = 0; i < runs; i++) {
+      for (const key of Object.keys(fns) as Key[]) {
+        const m = await measured(fns[key] as () => Promise<unknown>);
+        times[key].push(m.ms);
+        rss[key].push(m.rssMb);
+      }
+    }
+    const at = (key: Key) => ({ ms: median(times[key]), rssMb: Math.max(...rss[key]) });
+    const list = at('list');
+    const show = at('show');
+    const firstPage = at('firstPage');
+    const deepPage = at('deepPage');
+    const jsonDump = at('jsonDump');
+    const jsonParse = at('jsonParse');
+    const textDump = at('textDump');
 
     return {
       entries,
@@ -178,6 +190,7 @@ export function mapPagingRows(r: MapPagingResult): Row[] {
     { name: `map ${k}: list the pin (ms)`, ours: r.listMs, baseline: r.bpftoolShowMs, baselineName: 'bpftool -j map show', ratio: r.listMs / r.bpftoolShowMs },
     { name: `map ${k}: first page of 100 (ms)`, ours: r.firstPageMs, baseline: r.jsonDumpMs, baselineName: 'bpftool -j map dump, whole', ratio: r.firstPageMs / r.jsonDumpMs },
     { name: `map ${k}: first page of 100 (ms)`, ours: r.firstPageMs, baseline: r.textDumpMs, baselineName: 'bpftool map dump (BTF text), whole', ratio: r.firstPageMs / r.textDumpMs },
+    { name: `map ${k}: deep page @${r.deepOffset} (ms)`, ours: r.deepPageMs, baseline: r.jsonDumpMs, baselineName: 'bpftool -j map dump, whole', ratio: r.deepPageMs / r.jsonDumpMs },
     { name: `map ${k}: deep page @${r.deepOffset} (ms)`, ours: r.deepPageMs, baseline: r.jsonDumpParseMs, baselineName: 'bpftool -j dump + JSON.parse', ratio: r.deepPageMs / r.jsonDumpParseMs },
     {
       name: `map ${k}: RSS growth first / deep page (MB)`,
@@ -200,7 +213,7 @@ if (require.main === module) {
     return i > 0 ? Number(process.argv[i + 1]) : undefined;
   };
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ccp-bench-paging-'));
-  mapPagingBench(work, '/sys/fs/bpf', option('--entries') ?? 100_000, option('--runs') ?? 3)
+  mapPagingBench(work, '/sys/fs/bpf', option('--entries') ?? 100_000, option('--runs') ?? 5)
     .then((result) => {
       console.log(formatTable(mapPagingRows(result)));
       console.log(`\n(filled ${result.entries} entries with bpftool batch in ${result.fillMs} ms; medians of ${result.runs})`);

@@ -1,4 +1,5 @@
-// One pass over a log file in a fresh process, so that its peak RSS is its own: `parse` streams the file through
+// One pass over a log file in a fresh process (parseBench.ts measures its peak RSS from outside: getrusage's maxRSS
+// here would start from the parent's RSS at fork): `parse` streams the file through
 // VerifierLogParser, `split` only splits it into lines (the floor any line-oriented reader pays). Both read the
 // file in 64 KiB chunks. Prints one JSON line: { mode, bytes, lines?, ms, maxRssMb, peakHeapMb, verdict? }.
 import * as fs from 'node:fs';

@@ -1,10 +1,15 @@
-// `npm run bench`: parser throughput, local verify overhead, and remote (SSH) connection reuse, as a table with
+// `npm run bench`: parser throughput, local verify overhead, remote (SSH) connection reuse, map paging and the CLI, as a table with
 // ratios; the same numbers go to bench-results/latest.json. Needs root, bpftool, clang, a mounted bpffs and sshd
 // (the remote part is skipped without sshd). Everything it makes (temp files, pins, sshd) is removed at the end.
 //
-//   node out/bench/run.js [--runs N] [--quick]
-//     --runs N  verifications per measured series (default 15 local, N/1.5 remote)
-//     --quick   skip timing the whole pipeline on the slow fixture against bpftool alone (~45 s)
+//   node out/bench/run.js [--runs N] [--quick] [--markdown]
+//     --runs N      verifications per measured series (default 15 local, N/1.5 remote)
+//     --quick       skip timing the whole pipeline on the slow fixture against bpftool alone (~45 s)
+//     --markdown    also print the table as Markdown (README.md's table is that, pasted)
+//
+// Series are measured interleaved with their baselines (medians), children's peak RSS from outside (/proc), and the
+// machine's load is printed at the end, with a warning when other processes used more than 20% of a core.
+// Also: the CLI as a user runs it (cliBench.ts): start-up, build over make, and verify over SSH on a kept connection.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,7 +23,9 @@ import { sshdAvailable } from '../test/system/helpers/sshd';
 import { bpftoolLogToFile, buildSlowObject, parseBench, type ParseBenchResult } from './parseBench';
 import { mapPagingBench, mapPagingRows, type MapPagingResult } from './mapPaging';
 import { serverLatencyBench, type ServerLatencyResult } from './serverLatency';
-import { formatTable, type Row } from './table';
+import { formatMarkdown, formatTable, type Row } from './table';
+import { cliBuildBench, cliStartBench, type CliBuildResult, type CliStartResult } from './cliBench';
+import { formatLoad, MachineLoad } from './machineLoad';
 import { localVerifyBench, remoteVerifyBench, type LocalVerifyResult, type RemoteVerifyResult } from './verifyBench';
 
 const BPFFS = '/sys/fs/bpf';
@@ -58,6 +65,7 @@ async function main(): Promise<number> {
   }
   const runs = Number(option('--runs') ?? 15);
   const started = Date.now();
+  const load = new MachineLoad();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ccp-bench-'));
   const cleanup = () => fs.rmSync(work, { recursive: true, force: true });
   process.once('SIGINT', () => {
@@ -70,7 +78,12 @@ async function main(): Promise<number> {
   let slow: SlowResult | null = null;
   let paging: MapPagingResult;
   let server: ServerLatencyResult;
+  let cliStart: CliStartResult;
+  let cliBuild: CliBuildResult;
   try {
+    console.error('bench: CLI start-up...');
+    cliStart = await cliStartBench(runs);
+
     console.error('bench: language-server diagnostics after edits in a 2,000-line header...');
     server = await serverLatencyBench({ edits: 200 });
 
@@ -83,6 +96,9 @@ async function main(): Promise<number> {
     fs.rmSync(path.join(examples, 'bytecount.o'), { force: true });
     const build = await buildHeader({ headerPath: header, bundledSdkDir: SDK_DIR });
     if (!build.ok) throw new Error(build.output);
+
+    console.error('bench: CLI build against make alone...');
+    cliBuild = await cliBuildBench(header, SDK_DIR, Math.max(5, Math.round(runs / 2)));
 
     console.error('bench: paging a 100k-entry BTF hash map...');
     paging = await mapPagingBench(work, BPFFS);
@@ -115,7 +131,9 @@ async function main(): Promise<number> {
       baselineName: 'line split',
       ratio: parseMbps / splitMbps,
     },
-    { name: 'parse: peak RSS / heap (MB)', ours: `${parse.parse.maxRssMb.toFixed(0)} / ${parse.parse.peakHeapMb.toFixed(0)}`, baseline: `${parse.split.maxRssMb.toFixed(0)} / ${parse.split.peakHeapMb.toFixed(0)}`, baselineName: 'line split' },
+    { name: 'parse: peak RSS (outside) / heap (MB)', ours: `${parse.parse.maxRssMb.toFixed(0)} / ${parse.parse.peakHeapMb.toFixed(0)}`, baseline: `${parse.split.maxRssMb.toFixed(0)} / ${parse.split.peakHeapMb.toFixed(0)}`, baselineName: 'line split' },
+    { name: `CLI --help, median of ${cliStart.runs} (ms)`, ours: cliStart.helpMs, baseline: cliStart.nodeMs, baselineName: 'node -e 0', ratio: cliStart.helpMs / cliStart.nodeMs },
+    { name: `CLI build, median of ${cliBuild.runs} (ms)`, ours: cliBuild.cliMs, baseline: cliBuild.makeMs, baselineName: 'make -B alone', ratio: cliBuild.cliMs / cliBuild.makeMs },
     {
       name: `verify local, median of ${local.runs} (ms)`,
       ours: local.pipelineMedianMs,
@@ -129,6 +147,15 @@ async function main(): Promise<number> {
       { name: 'verify ssh: first (connects) vs later (ms)', ours: remote.firstMs, baseline: remote.laterMedianMs, baselineName: `later, median of ${remote.runs}`, ratio: remote.firstMs / remote.laterMedianMs },
       { name: 'verify ssh: later vs raw ssh x3 (ms)', ours: remote.laterMedianMs, baseline: remote.rawThreeMedianMs, baselineName: 'upload; load; rm', ratio: remote.laterMedianMs / remote.rawThreeMedianMs },
       { name: 'verify ssh: later vs raw ssh x1 (ms)', ours: remote.laterMedianMs, baseline: remote.rawOneMedianMs, baselineName: 'all in one ssh', ratio: remote.laterMedianMs / remote.rawOneMedianMs },
+      {
+        name: `CLI verify --ssh, 2nd+ run, median of ${remote.cli.runs} (ms)`,
+        ours: remote.cli.laterMs,
+        baseline: remote.cli.nodeMs + remote.cli.rawKeptMs,
+        baselineName: `node -e 0 ${remote.cli.nodeMs.toFixed(0)} + kept-conn ssh ${remote.cli.rawKeptMs.toFixed(0)}`,
+        ratio: remote.cli.laterMs / (remote.cli.nodeMs + remote.cli.rawKeptMs),
+      },
+      { name: 'CLI verify --ssh: first run vs 2nd+ (ms)', ours: remote.cli.firstMs, baseline: remote.cli.laterMs, baselineName: '2nd+ run', ratio: remote.cli.firstMs / remote.cli.laterMs },
+      { name: 'CLI verify --ssh: --ssh-persist 0 vs kept (ms)', ours: remote.cli.noKeepMs, baseline: remote.cli.laterMs, baselineName: 'kept connection', ratio: remote.cli.noKeepMs / remote.cli.laterMs },
     );
   }
   rows.push(...mapPagingRows(paging));
@@ -143,7 +170,10 @@ async function main(): Promise<number> {
     rows.push({ name: 'verify slow fixture, 130 MB log (ms)', ours: slow.pipelineMs, baseline: slow.bpftoolMs, baselineName: 'bpftool > file', ratio: slow.pipelineMs / slow.bpftoolMs });
   }
   const totalMs = Date.now() - started;
+  const loadReport = load.report();
   console.log(formatTable(rows));
+  console.log(`\n${formatLoad(loadReport)}`);
+  if (process.argv.includes('--markdown')) console.log(`\n${formatMarkdown(rows)}`);
   console.log(`\n(log: ${(parse.logBytes / MB).toFixed(0)} MB from bpftool in ${parse.generateMs} ms, x${parse.copies}; bench took ${(totalMs / 1000).toFixed(0)} s)`);
 
   const results = {
@@ -152,7 +182,10 @@ async function main(): Promise<number> {
     node: process.version,
     cpus: os.cpus().length,
     loadavg: os.loadavg(),
+    load: loadReport,
     totalMs,
+    cliStart,
+    cliBuild,
     parse: { ...parse, parseMbps, splitMbps, ratio: parseMbps / splitMbps },
     local: { ...local, ratio: local.pipelineMedianMs / local.byHandMedianMs },
     remote,

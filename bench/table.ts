@@ -19,3 +19,9 @@ export function formatTable(rows: Row[]): string {
   const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
+
+/** The same rows as a Markdown table: what README.md's benchmark table is, pasted as printed. */
+export function formatMarkdown(rows: Row[]): string {
+  const body = rows.map((row) => `| ${row.name} | ${show(row.ours)} | ${show(row.baseline)} (${row.baselineName}) | ${row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}x`} |`);
+  return ['| benchmark | ours | baseline | ratio |', '|---|---|---|---|', ...body].join('\n');
+}

@@ -11,6 +11,7 @@ import { LocalTarget, SshTarget } from '../src/core/target';
 import { verifyHeaderOrObject } from '../src/core/verify/verifyHeader';
 import { SDK_DIR } from '../test/system/helpers/fixtures';
 import { sshTargetConfig, startSshd } from '../test/system/helpers/sshd';
+import { cliSshBench, type CliSshResult } from './cliBench';
 
 const execFileP = promisify(execFile);
 
@@ -78,6 +79,8 @@ export interface RemoteVerifyResult {
   /** One fresh ssh connection doing all of it in one remote shell command. */
   rawOneMs: number[];
   rawOneMedianMs: number;
+  /** The CLI over SSH (cliBench.ts), against the same sshd. */
+  cli: CliSshResult;
 }
 
 /** Runs `argv` with `input` on stdin; rejects on a non-zero exit. */
@@ -127,7 +130,9 @@ export async function remoteVerifyBench(object: string, bpffsRoot: string, runs:
       rawThreeMs.push(await timed(rawThree));
       rawOneMs.push(await timed(rawOne));
     }
+    const cli = await cliSshBench(sshd, object, bpffsRoot, runs);
     return {
+      cli,
       runs,
       firstMs,
       laterMs,

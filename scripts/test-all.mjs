@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 const tiers = [
   { name: 'unit', argv: ['npx', 'mocha', '--config', 'test/unit/.mocharc.json'] },
   { name: 'system', argv: ['npx', 'mocha', '--config', 'test/system/.mocharc.json'] },
+  // Real Cilium trees (../shared/cilium): every example and snippet through each tree's own bpf/custom Makefile.
+  { name: 'cilium', argv: ['npx', 'mocha', '--config', 'test/cilium/.mocharc.json'] },
   { name: 'vscode', argv: ['node', 'scripts/vscode-host/run.mjs'] },
   // The packaged .vsix, installed into a VS Code host and used from there.
   { name: 'vsix', argv: ['npm', 'run', '--silent', 'test:vsix'] },

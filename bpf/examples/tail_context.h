@@ -15,8 +15,7 @@
  * stages return the verdict from the cb meta word, never their own.
  *
  * The landing program must stay the first program of the object (bpftool
- * prog load pins the first one); the SDK's prelude sees to that, see
- * include/sdk/prelude.h. In a Cilium tree, check with "readelf -S".
+ * prog load pins the first one): see below.
  *
  * Self-contained: this one file builds with the bundled SDK and, copied
  * alone into a Cilium tree's bpf/custom/, with Cilium's Makefile (v1.12's

@@ -108,7 +108,7 @@ function progressPrinter(): (p: FetchProgress) => void {
       if (!tty && shown.get(p.series) === step) return;
       shown.set(p.series, step);
     } else if (p.phase === 'extract') line = `${p.series}: extracting the vmlinuz`;
-    else line = `${p.series}: done`;
+    else line = `${p.series}: done (${p.package}, ${mb(p.totalBytes)} MB)`;
     process.stderr.write(tty ? `\r\x1b[K${line}${p.phase === 'done' ? '\n' : ''}` : `${line}\n`);
   };
 }
@@ -154,7 +154,12 @@ export async function runVerifyMatrix(request: MatrixCliRequest): Promise<number
     }
     throw error;
   }
-  const vms = kernelTargets(resolved.kernels);
+  // Progress on stderr (a matrix takes seconds per kernel): when each VM is up, and when each kernel is done.
+  const started = Date.now();
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const vms = kernelTargets(resolved.kernels, {
+    onBoot: (t, bootMs, accel) => process.stderr.write(`cilium-custom: ${t.label} booted in ${seconds(bootMs)} (${accel})\n`),
+  });
   const kernels: MatrixKernel[] = vms.map((t) => ({ kernel: t.kernelVersion, target: t }));
   let host: Target | undefined;
   if (resolved.host) {
@@ -179,6 +184,7 @@ export async function runVerifyMatrix(request: MatrixCliRequest): Promise<number
       else process.stderr.write(`cilium-custom: ${error.full}\n`);
       return 1;
     }
+    process.stderr.write(`cilium-custom: ${kernels.length} kernel${kernels.length === 1 ? '' : 's'} in ${seconds(Date.now() - started)}\n`);
     const many = request.inputs.length > 1;
     const json: MatrixJsonEntry[] = [];
     let allAccepted = true;

@@ -14,6 +14,7 @@ export const TARGET_OPTIONS = {
   bpffs: { type: 'string' },
   identity: { type: 'string' },
   'ssh-option': { type: 'string', multiple: true },
+  'ssh-persist': { type: 'string' },
   'targets-file': { type: 'string' },
 } as const;
 
@@ -25,6 +26,7 @@ export interface TargetFlags {
   bpffs?: string;
   identity?: string;
   'ssh-option'?: string[];
+  'ssh-persist'?: string;
   'targets-file'?: string;
 }
 
@@ -57,6 +59,14 @@ export function targetFromFlags(flags: TargetFlags): Target {
     if (flags.sudo) config.sudo = true;
     if (flags.bpftool) config.bpftool = flags.bpftool;
     if (flags.bpffs) config.bpffsRoot = flags.bpffs;
+    if (config.kind === 'ssh') {
+      // The connection outlives this run (ControlPersist) so that the next one skips the handshake.
+      const persist = flags['ssh-persist'] !== undefined ? sshPersistSeconds(flags['ssh-persist']) : (config.controlPersistSec ?? 300);
+      if (persist > 0) config.controlPersistSec = persist;
+      config.keepConnection = persist > 0;
+    } else if (flags['ssh-persist'] !== undefined) {
+      sshPersistSeconds(flags['ssh-persist']);
+    }
     sudo = config.sudo;
     target = createTarget(config);
   } catch (error) {
@@ -65,6 +75,12 @@ export function targetFromFlags(flags: TargetFlags): Target {
   }
   if (sudo) SUDO_TARGETS.add(target);
   return target;
+}
+
+/** --ssh-persist SEC: whole seconds, 0 (close at exit) to 86400. */
+function sshPersistSeconds(value: string): number {
+  if (!/^[0-9]+$/.test(value) || Number(value) > 86_400) throw new UsageError(`--ssh-persist: expected seconds from 0 to 86400, got ${JSON.stringify(value)}`);
+  return Number(value);
 }
 
 function namedTarget(name: string, file: string): TargetConfig {

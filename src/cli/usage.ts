@@ -1,7 +1,11 @@
 // The CLI's help texts: `cilium-custom --help` (every command in short) and `cilium-custom <command> --help`.
 // Errors never print these; they point to them (main.ts).
-import { SANDBOX_USAGE } from './sandboxCli';
-import { KERNELS_USAGE } from './kernelsCli';
+// The sandbox and kernels texts live with their commands and load only when asked for (`cilium-custom --help` must
+// not load those commands' modules).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const sandboxUsage = (): string => (require('./sandboxCli') as typeof import('./sandboxCli')).SANDBOX_USAGE;
+const kernelsUsage = (): string => (require('./kernelsCli') as typeof import('./kernelsCli')).KERNELS_USAGE;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const TARGET_FLAGS = `target (default: this machine, which needs root or CAP_BPF and CAP_NET_ADMIN):
   --ssh [user@]host[:port]  run on a node over the system ssh (BatchMode)
@@ -10,7 +14,9 @@ const TARGET_FLAGS = `target (default: this machine, which needs root or CAP_BPF
   --bpftool PATH            the bpftool executable on the target
   --bpffs DIR               where bpffs is mounted on the target (default /sys/fs/bpf)
   --identity FILE           ssh identity file
-  --ssh-option K=V          extra ssh option (repeatable)`;
+  --ssh-option K=V          extra ssh option (repeatable)
+  --ssh-persist SEC         keep the SSH connection up SEC idle seconds for the next run (default 300;
+                            0 closes it at exit; cilium-custom targets --close closes them all)`;
 
 const BUILD_FLAGS = `  --make-dir DIR   the directory of the Makefile (relative: from the current directory)
   --make-var N=V   one more make variable (repeatable), e.g. --make-var EXTRA_CFLAGS=-DDEBUG
@@ -33,6 +39,9 @@ afterwards) and report the verifier's verdict on the source line.
 ${BUILD_FLAGS}
   --log FILE       also write the whole verifier log to FILE (never a source, header, object or Makefile)
   --errors-only    collect the log only when the load fails (no statistics)
+  --detail         what the verifier saw (level-2 log): instructions processed per source line,
+                   the path to the error, the registers there and where the failing one came from
+                   (--json: path, lines, registers, origin)
   --json           one JSON object on stdout
   --kernel K       verify on kernel K in a VM (repeatable): a cached kernel (5.10, 6.1, 6.12 are
                    fetched when missing) or host (the target below); several headers may be given
@@ -44,6 +53,9 @@ Exit codes: 0 accepted, 1 rejected or failed, 2 bad usage.`,
 Parse a verifier log from any kernel or loader (- reads standard input) and explain its error.
   --source DIR     look up the log's source files in DIR
   --max-bytes N    refuse a log larger than N bytes (default 4G; suffixes K, M, G, T)
+  --detail         from a level-2 log: instructions processed per source line, the path to the
+                   error, the registers there and where the failing one came from
+                   (--json: path, lines, registers, origin)
   --json           one JSON object on stdout
 Input that is not text (a NUL byte, or mostly invalid UTF-8 and control bytes) is refused.
 Exit codes: 0 explained, 1 no verdict found, unreadable, too large or not text, 2 bad usage.`,
@@ -90,11 +102,21 @@ than 10 minutes. Nothing else is touched.
   --pin-prefix DIR, --json
 ${TARGET_FLAGS}
 Exit codes: 0 clean, 1 something could not be removed, 2 bad usage.`,
-  kernels: KERNELS_USAGE,
-  sandbox: `${SANDBOX_USAGE}
+  get kernels() {
+    return kernelsUsage();
+  },
+  get sandbox() {
+    return `${sandboxUsage()}
 A local stand-in for a Cilium endpoint: a network namespace and veth pair, a mock datapath that
 tail-calls the four custom-call slots of the cilium_calls_custom_<ID> map it pins, and real traffic.
-Exit codes: 0 done, 1 failed, 2 bad usage.`,
+Exit codes: 0 done, 1 failed, 2 bad usage.`;
+  },
+  targets: `usage: cilium-custom targets [--close] [--json]
+SSH connections kept between runs: a command over --ssh or --target leaves its connection up for
+--ssh-persist seconds (default 300) so that the next run skips the handshake. Lists them, or closes them.
+  --close          close every kept connection (and remove stale control sockets)
+  --json           one JSON object on stdout
+Exit codes: 0 done, 1 a connection could not be closed, 2 bad usage.`,
 };
 
 export const USAGE = `usage: cilium-custom <command> [options]      (cilium-custom <command> --help for its options)
@@ -111,6 +133,7 @@ commands:
   cleanup [--dry-run]                  remove what earlier runs left behind
   sandbox up|traffic|down|status       a local stand-in for a Cilium endpoint (root)
   kernels list|fetch|add|remove        kernels for verify --kernel (5.10, 6.1, 6.12 from Debian, or your own)
+  targets [--close]                    SSH connections kept between runs; close them
 
   --help, -h       this text        --version        the version
 

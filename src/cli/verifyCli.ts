@@ -9,7 +9,12 @@ import { VerifyProblem } from '../core/verify/verifyErrors';
 import { hintFor } from '../core/verifier/hints';
 import type { VerifierLog } from '../core/verifier/model';
 import { toExplainJson } from '../core/verifier/explainJson';
-import { VerifierLogParser } from '../core/verifier/parser';
+import { DetailedLogReader } from '../core/verifier/insight/reader';
+import { InsightCollector } from '../core/verifier/insight/collector';
+import { analyzeBody } from '../core/verifier/insight/analyze';
+import { formatDetailText } from '../core/verifier/insight/json';
+import { objectInsnLines } from '../core/verifier/insight/objectLines';
+import type { InsightReport } from '../core/verifier/insight/model';
 import { nonEmptyOption, numberOption, parseCommandArgs, printJson, UsageError } from './args';
 import { BUILD_OPTIONS, buildSettingsFromFlags } from './buildCli';
 import { checkLogFile } from './logFileGuard';
@@ -27,8 +32,11 @@ export async function runVerifyCli(args: string[], signal: AbortSignal): Promise
     'errors-only': { type: 'boolean', default: false },
     kernel: { type: 'string', multiple: true },
     kernels: { type: 'string' },
+    detail: { type: 'boolean', default: false },
   });
   const matrix = wantsMatrix(values);
+  if (values.detail && values['errors-only']) throw new UsageError('--detail needs the full log: it does not combine with --errors-only');
+  if (values.detail && matrix) throw new UsageError('--detail does not combine with --kernel or --kernels');
   if (!matrix && positionals.length !== 1) throw new UsageError('verify takes exactly one header or object file');
   if (matrix && positionals.length === 0) throw new UsageError('verify takes one or more header or object files');
   const settings = buildSettingsFromFlags(values);
@@ -45,6 +53,9 @@ export async function runVerifyCli(args: string[], signal: AbortSignal): Promise
   }
   const target = targetFromFlags(values);
   checkLocalPrivilege('verify', target);
+  // --detail: what the verifier saw, collected from the log as it streams (bounded memory).
+  const collector = values.detail ? new InsightCollector() : null;
+  const lines = collector ? lineSplitter((line) => collector.line(line)) : null;
   try {
     const result = await verifyHeaderOrObject({
       input: positionals[0],
@@ -53,8 +64,18 @@ export async function runVerifyCli(args: string[], signal: AbortSignal): Promise
       logLevel: values['errors-only'] ? 'errors-only' : 'verbose',
       logFile,
       signal,
+      ...(lines ? { onOutput: lines.push } : {}),
     });
-    report(result.log, result.located, values.json);
+    let detail: InsightReport | null | undefined;
+    if (collector && lines) {
+      lines.end();
+      const body = collector.result(result.log.error?.insn ?? null);
+      const sources = [result.headerPath, ...(result.located?.path.map((p) => p.file) ?? []), result.located?.error?.file].filter((f): f is string => typeof f === 'string');
+      // No line info in the log at all (old kernels, no BTF): the object's own line table places the instructions.
+      const insnLine = body && body.locs.length === 0 ? ((await objectInsnLines(result.objectPath)) ?? undefined) : undefined;
+      detail = body ? analyzeBody(body, { resolveFile: fileResolver(sources), sources: readSources(sources), error: result.log.error, insnLine }) : null;
+    }
+    report(result.log, result.located, values.json, detail);
     if (result.leftovers.length) process.stderr.write(`cilium-custom: could not remove temporary pins: ${result.leftovers.join(', ')}\n`);
     return result.log.verdict === 'accepted' ? 0 : 1;
   } catch (error) {
@@ -74,16 +95,20 @@ export async function runExplainCli(args: string[]): Promise<number> {
     source: { type: 'string' },
     'max-bytes': { type: 'string' },
     json: { type: 'boolean', default: false },
+    detail: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('explain takes exactly one log file (or - for standard input)');
   const maxBytes = numberOption('max-bytes', values['max-bytes'], { min: 1, max: Number.MAX_SAFE_INTEGER, bytes: true }) ?? DEFAULT_MAX_BYTES;
   const source = nonEmptyOption('source', values.source);
   if (source !== undefined && !isDirectory(source)) throw new UsageError(`--source ${JSON.stringify(source)} is not a directory`);
-  const parser = new VerifierLogParser();
-  await readLogInput(positionals[0], maxBytes, (chunk) => parser.push(chunk));
-  const log = parser.end();
+  // The reader runs the pasted-log pre-pass (prefixes, one-line loader errors) before the parser, and with
+  // --detail also collects what the verifier saw.
+  const reader = new DetailedLogReader({ detail: values.detail });
+  await readLogInput(positionals[0], maxBytes, (chunk) => reader.push(chunk));
+  const sourceFiles = source !== undefined ? fs.readdirSync(source).filter((f) => /\.(h|c)$/.test(f)).map((f) => path.resolve(source, f)) : [];
+  const { log, insight } = reader.end({ resolveFile: fileResolver(sourceFiles), sources: readSources(sourceFiles) });
   const located = source !== undefined ? await locateInSourceDir(log, source) : null;
-  report(log, located, values.json);
+  report(log, located, values.json, values.detail ? insight : undefined);
   return log.verdict === 'unknown' ? 1 : 0;
 }
 
@@ -100,13 +125,50 @@ async function locateInSourceDir(log: VerifierLog, dir: string): Promise<Located
   const files = fs.readdirSync(dir).filter((f) => /\.(h|c)$/.test(f)).map((f) => path.resolve(dir, f));
   const named = log.error?.file ? files.find((f) => path.basename(f) === path.basename(log.error!.file!)) : undefined;
   const header = named ?? files[0] ?? path.resolve(dir, 'unknown.h');
-  return locateVerdict(log, { headerPath: header, otherFiles: files.filter((f) => f !== header) });
+  // The header's object beside it (the build puts it there) lends its line table to logs without @ file:line.
+  const object = header.replace(/\.h$/, '.o');
+  const withObject = object !== header && fs.existsSync(object) ? { objectPath: object, section: path.basename(header, '.h') } : {};
+  return locateVerdict(log, { headerPath: header, otherFiles: files.filter((f) => f !== header), ...withObject });
 }
 
-function report(log: VerifierLog, located: LocatedVerdict | null, json: boolean): void {
+/** Splits streamed output into lines for `onLine` (bounded: a line longer than 64 KiB is cut). */
+function lineSplitter(onLine: (line: string) => void): { push: (chunk: string) => void; end: () => void } {
+  let partial = '';
+  return {
+    push: (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = (parts.pop() ?? '').slice(0, 64 * 1024);
+      for (const line of parts) onLine(line);
+    },
+    end: () => {
+      if (partial) onLine(partial);
+      partial = '';
+    },
+  };
+}
+
+/** A log's file name (a base name, usually) to one of `files` by base name, else the name as the log gives it. */
+function fileResolver(files: string[]): (name: string) => string {
+  const byBase = new Map(files.map((f) => [path.basename(f), f]));
+  return (name) => byBase.get(path.basename(name)) ?? name;
+}
+
+function readSources(files: string[]): { name: string; content: string }[] {
+  const out: { name: string; content: string }[] = [];
+  for (const file of new Set(files)) {
+    try {
+      out.push({ name: file, content: fs.readFileSync(file, 'utf8') });
+    } catch {
+      // Unreadable: its lines are not found by text.
+    }
+  }
+  return out;
+}
+
+function report(log: VerifierLog, located: LocatedVerdict | null, json: boolean, detail?: InsightReport | null): void {
   if (json) {
     // Where the verdict was placed (verify: the header; explain: a file of --source), as an absolute path.
-    const explained = toExplainJson(log);
+    const explained = detail === undefined ? toExplainJson(log) : toExplainJson(log, detail);
     if (explained.error && located?.error) Object.assign(explained.error, { file: located.error.file, line: located.error.line });
     printJson(explained);
     return;
@@ -138,4 +200,5 @@ function report(log: VerifierLog, located: LocatedVerdict | null, json: boolean)
     );
   }
   if (log.truncated) process.stdout.write('  (the log was truncated)\n');
+  if (detail !== undefined) for (const line of formatDetailText(detail, stats?.insnLimit ?? 1_000_000)) process.stdout.write(`${line}\n`);
 }

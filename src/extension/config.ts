@@ -62,7 +62,14 @@ export class Config {
   }
 
   get verifierLogLevel(): VerifierLogLevel {
+    // verify.detail needs the whole (level-2) log.
+    if (this.verifyDetail) return 'verbose';
     return this.raw.get<string>('verify.logLevel', 'verbose') === 'errors-only' ? 'errors-only' : 'verbose';
+  }
+
+  /** Show what the verifier saw (heat map, CodeLens, hovers, Verifier Path view) after each verify. */
+  get verifyDetail(): boolean {
+    return this.raw.get<boolean>('verify.detail', false) === true;
   }
 
   get verifyTimeoutMs(): number {

@@ -17,6 +17,7 @@ import { registerCommands } from './commands';
 import { registerCompileCommandsOffer } from './compileCommands';
 import { CiliumCustomContext } from './context';
 import { registerLanguageClient } from './languageClient';
+import { registerInsight } from './insight/register';
 import { registerVerifierLogLanguage } from './verifierLog/register';
 import type { TargetManager } from './targets/targetManager';
 import type { Results } from './verify/results';
@@ -42,6 +43,7 @@ export function activate(extension: vscode.ExtensionContext): CiliumCustomApi {
   registerCompileCommandsOffer(ctx);
   registerTaskProvider(ctx);
   registerVerifierLogLanguage(ctx);
+  registerInsight(ctx);
   registerLanguageClient(ctx);
   watchScope(ctx);
   ctx.log.info(`activated in ${Date.now() - started} ms (bundled SDK: ${ctx.bundledSdkDir})`);

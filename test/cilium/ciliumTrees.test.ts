@@ -175,6 +175,16 @@ function describeRun(run: CliRun): string {
   return `exit ${run.code ?? run.signal}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
 }
 
+// Outside the suite below, so that it runs (and the tier counts a test) even when the trees are not there.
+describe('Cilium trees: what the tier tries', () => {
+  it('knows how to assemble every snippet, and has examples and snippets to try', () => {
+    const all = sources();
+    assert.deepEqual(unassembledSnippets(), [], 'snippets missing from test/cilium/snippetHeaders.ts ASSEMBLY');
+    assert.ok(all.filter((s) => s.kind === 'example').length >= 4, all.map((s) => s.name).join(', '));
+    assert.ok(all.filter((s) => s.kind === 'snippet').length >= 1);
+  });
+});
+
 describe('Cilium trees: examples and snippets build and verify in real trees', function () {
   const all = sources();
   const outcomes = new Map<string, Outcome>();
@@ -229,12 +239,6 @@ describe('Cilium trees: examples and snippets build and verify in real trees', f
     );
   });
 
-  it('knows how to assemble every snippet, and has examples and snippets to try', () => {
-    assert.deepEqual(unassembledSnippets(), [], 'snippets missing from test/cilium/snippetHeaders.ts ASSEMBLY');
-    assert.ok(all.filter((s) => s.kind === 'example').length >= 4, all.map((s) => s.name).join(', '));
-    assert.ok(all.filter((s) => s.kind === 'snippet').length >= 1);
-  });
-
   for (const builder of BUILDERS) {
     const where = builder.tarball ? `Cilium ${builder.name}'s bpf/custom` : 'the bundled SDK';
     describe(builder.tarball ? `Cilium ${builder.name}` : 'bundled SDK', () => {
@@ -253,8 +257,9 @@ describe('Cilium trees: examples and snippets build and verify in real trees', f
           if (builder.tarball) assert.equal(json.makeDir, builder.dir);
           assert.equal(json.object, outcome.header.replace(/\.h$/, '.o'));
           assert.ok(json.programs.includes(section), `programs: ${json.programs.join(', ')}`);
-          // bpftool prog load (verify, attach) pins the first program: for the examples it is the landing one.
-          if (source.kind === 'example') assert.equal(json.programs[0], section, `programs in ELF order: ${json.programs.join(', ')}`);
+          // bpftool prog load (verify, attach) pins the first program: it must be the landing one, for examples and
+          // snippets alike (the build's temporary header opens the landing section first in a Cilium tree).
+          assert.equal(json.programs[0], section, `programs in ELF order: ${json.programs.join(', ')}`);
           counts.get(builder.name)!.builds++;
         });
 
@@ -328,7 +333,7 @@ describe('Cilium 1.19 tree (custom calls removed, no bpf/custom)', function () {
       const run = await runCli(['build', header, ...(c.makeDir ? ['--make-dir', c.makeDir(tree)] : []), '--json']);
       const json = parseJson<BuildJson>(run);
       assert.notEqual(run.code, 0, `built anyway: ${describeRun(run)}`);
-      assert.notEqual(json?.makeDirSource, 'bundled-sdk', 'built with the bundled SDK');
+      assert.equal(json?.ok, false, describeRun(run));
       assert.match(`${json?.failure ?? ''}\n${run.stderr}`, /1\.19/, describeRun(run));
       assert.ok(!fs.existsSync(header.replace(/\.h$/, '.o')), 'an object was written');
     });

@@ -306,8 +306,8 @@ describe('build safety (real make, clang and bpftool)', function () {
         const bad = await buildHeader({ headerPath: empty, bundledSdkDir: SDK_DIR });
         assert.equal(bad.failureKind, 'no-custom-prog', `${bad.failure}\n${bad.output}`);
         fs.rmSync(empty);
-        // Only the object is new (Cilium's Makefile.bpf may touch its own .rebuild_all marker).
-        assert.deepEqual(fs.readdirSync(custom).filter((f) => !before.includes(f) && f !== '.rebuild_all'), ['bytecount.o']);
+        // Only the object and its build record are new (Cilium's Makefile.bpf may touch its own .rebuild_all marker).
+        assert.deepEqual(fs.readdirSync(custom).filter((f) => !before.includes(f) && f !== '.rebuild_all').sort(), ['.bytecount.o.cilium-custom.json', 'bytecount.o']);
       });
     }
   });

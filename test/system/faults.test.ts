@@ -95,13 +95,13 @@ describe('fault injection (system, real processes)', function () {
       return { t, ssh };
     }
 
-    /** After dispose: no master (or any ssh) on the control dir, and the control dir itself gone. */
+    /** After dispose: no master (or any ssh) on the control socket, and the socket itself gone. */
     async function assertDisposed(t: RecordingTarget, ssh: SshTarget): Promise<void> {
-      const controlDir = ssh.controlDirectory;
+      const socket = ssh.controlSocket;
       await t.dispose();
-      if (!controlDir) return;
-      assert.ok(await waitFor(() => sshProcesses(controlDir).length === 0, 5000), `ssh still running: ${JSON.stringify(sshProcesses(controlDir))}`);
-      assert.ok(!fs.existsSync(controlDir), `control dir left: ${controlDir}`);
+      if (!socket) return;
+      assert.ok(await waitFor(() => sshProcesses(socket).length === 0, 5000), `ssh still running: ${JSON.stringify(sshProcesses(socket))}`);
+      assert.ok(!fs.existsSync(socket), `control socket left: ${socket}`);
     }
 
     /** Removes (and returns) what a lost connection left on the "remote" (this machine): pin dirs and upload dirs. */
@@ -328,27 +328,27 @@ describe('fault injection (system, real processes)', function () {
       await assertNothingLeft();
     });
 
-    it('a read-only or full TMPDIR: an SSH target says it cannot make its control directory', async function () {
-      const savedTmp = process.env.TMPDIR;
+    it('a read-only or full runtime directory: an SSH target says it cannot make its control directory', async function () {
+      const savedRuntime = process.env.XDG_RUNTIME_DIR;
       const ro = privateMount('tmpfs', 'size=64k,ro');
       const full = privateMount('tmpfs', 'size=64k,nr_inodes=16');
       cleanups.push(ro.remove, full.remove, () => {
-        if (savedTmp === undefined) delete process.env.TMPDIR;
-        else process.env.TMPDIR = savedTmp;
+        if (savedRuntime === undefined) delete process.env.XDG_RUNTIME_DIR;
+        else process.env.XDG_RUNTIME_DIR = savedRuntime;
       });
       fill(full.dir);
       for (const dir of [ro.dir, full.dir]) {
-        process.env.TMPDIR = dir;
+        process.env.XDG_RUNTIME_DIR = dir;
         const target = new SshTarget({ name: 'test-node', destination: 'root@127.0.0.1', port: 1, configFile: '/dev/null', connectTimeoutSec: 2 });
         const problem = await verifyProblem(verifyHeaderOrObject({ input: await slowObject(), target, bundledSdkDir: SDK_DIR }));
         await target.dispose();
-        console.log(`      TMPDIR ${dir}: ${problem.kind}: ${problem.full}`);
+        console.log(`      XDG_RUNTIME_DIR ${dir}: ${problem.kind}: ${problem.full}`);
         assert.equal(problem.kind, 'target');
         assert.match(problem.message, /^Starting the verification failed on test-node: ssh could not be started: could not create a private directory for the SSH control socket/, problem.full);
         assert.match(problem.message, /EROFS|ENOSPC|read-only|no space/i);
       }
-      process.env.TMPDIR = savedTmp;
-      if (savedTmp === undefined) delete process.env.TMPDIR;
+      process.env.XDG_RUNTIME_DIR = savedRuntime;
+      if (savedRuntime === undefined) delete process.env.XDG_RUNTIME_DIR;
       await assertNothingLeft();
     });
 

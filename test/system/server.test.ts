@@ -24,7 +24,7 @@ describe('language server quick fixes (real clang, bpftool and kernel)', functio
     assert.match(text, /if \(!fc \|\| !bytes\)\n\t\treturn faulty_verdict\(ctx\);/);
     assert.match(text, /__uint\(max_entries, 2\);/);
     assert.match(text, /\t__u32 identity;\n\t__u32 pad1;\n\t__u64 len;/);
-    assert.match(text, /__builtin_memset\(fc, 0, sizeof\(\*fc\)\);/);
+    assert.match(text, /memset\(fc, 0, sizeof\(\*fc\)\);/);
     const tmp = tempDir('cilium-custom-ls-fixed-');
     const pin = `/sys/fs/bpf/cilium-custom-ls-test-${process.pid}`;
     const maps = `${pin}-maps`;

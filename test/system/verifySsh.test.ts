@@ -231,7 +231,7 @@ describe('verify through SSH (system, real sshd on 127.0.0.1)', function () {
     assert.ok(t.runs.length > 0 && t.runs.every((r) => (r.result as SshRunResult).phase === 'connect'), 'nothing ran past connecting');
   });
 
-  it('the CLI verifies through --ssh with --identity and --ssh-option, and leaves no master behind', async () => {
+  it('the CLI verifies through --ssh with --identity and --ssh-option, keeps one connection for the next run, and targets --close leaves no master behind', async () => {
     const of = server();
     const header = copyInto(path.join(HEADER_FIXTURES, 'null_deref.h'), tmp.dir);
     const expected = expectation(header, 'verifier');
@@ -245,22 +245,47 @@ describe('verify through SSH (system, real sshd on 127.0.0.1)', function () {
       '--ssh-option', 'IdentitiesOnly=yes',
       '--json',
     ];
+    // A runtime directory of its own: the kept connection lives there, not among the user's.
+    const runtime = fs.mkdtempSync(path.join('/tmp', 'ccp-rt-'));
+    const env = { ...process.env, XDG_RUNTIME_DIR: runtime };
+    const sshDir = path.join(runtime, 'cilium-custom', 'ssh');
     const loginsBefore = acceptedLogins(of);
-    const ok = spawnSync(process.execPath, [CLI, 'verify', example, ...flags], { encoding: 'utf8' });
+    const ok = spawnSync(process.execPath, [CLI, 'verify', example, ...flags], { encoding: 'utf8', env });
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(JSON.parse(ok.stdout).verdict, 'accepted');
+    assert.equal(fs.statSync(sshDir).mode & 0o777, 0o700, 'the control socket directory is private');
+    const sockets = fs.readdirSync(sshDir).filter((name) => /^[a-z2-7]+$/.test(name));
+    assert.equal(sockets.length, 1, `one control socket: ${fs.readdirSync(sshDir).join(', ')}`);
+    const socket = path.join(sshDir, sockets[0]);
+    assert.ok(fs.statSync(socket).isSocket());
+    assert.ok(Buffer.byteLength(socket) < 108, 'the socket path fits sun_path');
 
-    const bad = spawnSync(process.execPath, [CLI, 'verify', header, ...flags], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [CLI, 'verify', header, ...flags], { encoding: 'utf8', env });
     assert.equal(bad.status, 1, bad.stderr);
     const json = JSON.parse(bad.stdout);
     assert.equal(json.verdict, 'rejected');
     assert.equal(json.error.line, expected.line);
     assert.ok(json.error.message.includes(expected.message!));
-    assert.ok(await waitFor(() => acceptedLogins(of) >= loginsBefore + 2, 2000), `logins: ${acceptedLogins(of) - loginsBefore}: both runs go through our sshd`);
+    // One login for both runs: the second CLI process went through the master the first one left up.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(acceptedLogins(of), loginsBefore + 1, `logins: ${acceptedLogins(of) - loginsBefore}: the second run reuses the kept connection`);
 
     const port = String(of.port);
-    const leftMasters = () => processes((argv) => path.basename(argv[0] ?? '') === 'ssh' && argv.includes(port) && argv.includes('ControlMaster=yes'));
-    assert.ok(await waitFor(() => leftMasters().length === 0, 3000), `ssh masters left: ${JSON.stringify(leftMasters())}`);
+    const masters = () => processes((argv) => path.basename(argv[0] ?? '') === 'ssh' && argv.includes(port) && argv.includes('ControlMaster=yes'));
+    assert.equal(masters().length, 1, `one kept master: ${JSON.stringify(masters())}`);
+    const listed = spawnSync(process.execPath, [CLI, 'targets', '--json'], { encoding: 'utf8', env });
+    assert.equal(listed.status, 0, listed.stderr);
+    const connections = JSON.parse(listed.stdout).connections as { socket: string; state: string; info?: { port?: number } }[];
+    assert.deepEqual(connections.map((c) => [c.socket, c.state, c.info?.port]), [[socket, 'alive', of.port]]);
+
+    const closed = spawnSync(process.execPath, [CLI, 'targets', '--close'], { encoding: 'utf8', env });
+    assert.equal(closed.status, 0, closed.stderr);
+    assert.match(closed.stdout, /^closed root@127\.0\.0\.1 port [0-9]+/);
+    assert.ok(await waitFor(() => masters().length === 0, 3000), `ssh masters left: ${JSON.stringify(masters())}`);
+    assert.deepEqual(fs.readdirSync(sshDir), [], 'targets --close removes the socket and its files');
+    const again = spawnSync(process.execPath, [CLI, 'targets'], { encoding: 'utf8', env });
+    assert.equal(again.stdout, 'no kept SSH connections\n');
+    fs.rmSync(runtime, { recursive: true, force: true });
     await assertKernelClean(kernelBefore);
   });
 });

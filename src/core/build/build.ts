@@ -1,29 +1,28 @@
 // Builds one custom-program header through its Makefile: the engine behind the command, the task and the CLI.
 // One build per object at a time (buildLock.ts); make writes under a temporary name and the object is renamed into
 // place only once it is complete and checked (staging.ts, builtObject.ts), so a verify or attach running meanwhile
-// never sees a missing or half-written object.
+// never sees a missing or half-written object. Next to the object it leaves a record of everything it was built
+// from (freshness.ts), which is how verify knows whether the object is current.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runProcess } from '../process';
 import { BuildLockCancelled, withBuildLock } from './buildLock';
-import { checkBuildRecord, identityOf, makefileIn, makefilesOf, removeBuildRecord, writeBuildRecord, type Freshness } from './buildRecord';
-import { customCallsRemovedMessage, notAMakeDirectoryMessage } from './ciliumRemoval';
-import { parseDepFile } from './depFile';
+import { makefileIn, removeBuildRecord } from './buildRecord';
+import { recordBuild } from './freshness';
 import { describeFsError, explainMakeFailure, headerProblem, moveCustomProgDiagnostics, noCustomProg, noCustomProgDiagnostic, type BuildFailure, type BuildFailureKind } from './buildFailure';
 import { checkBuiltObject } from './builtObject';
 import { ClangDiagnostic, parseClangDiagnostics, parseToolErrors } from './clangDiagnostics';
-import { BuildInputError, buildMakeArgs, MakeInvocation, objectPathFor } from './makeArgs';
-import { findMakeDirectory, isCustomProgramMakeDir, MakeDirectory, takesObjectPath } from './makeDirectory';
-import type { BuildSettings } from './settings';
+import { BuildInputError, MakeInvocation, objectPathFor } from './makeArgs';
+import { MakeDirectory, takesObjectPath } from './makeDirectory';
+import { planBuild, type PlanRequest } from './plan';
 import { removeScratch, removeStaleScratch, stageBuild, type Staging } from './staging';
-import { isOnPath } from './which';
 
 export type { BuildFailureKind } from './buildFailure';
 export type { BuildSettings } from './settings';
+export { checkObjectCurrent } from './freshness';
+export { planBuild, type BuildPlan } from './plan';
 
-export interface BuildRequest extends BuildSettings {
-  headerPath: string;
-  progName?: string;
+export interface BuildRequest extends PlanRequest {
   signal?: AbortSignal;
   /** Every chunk of make's output, as it comes. */
   onOutput?: (chunk: string) => void;
@@ -51,35 +50,6 @@ export interface BuildResult {
   cancelled: boolean;
   output: string;
   durationMs: number;
-}
-
-export type BuildPlan = { invocation: MakeInvocation; makeDir: MakeDirectory } | { error: string; makeDir?: MakeDirectory };
-
-/** Decides how a header is built without running anything; the task provider runs the same plan. */
-export function planBuild(request: Omit<BuildRequest, 'signal' | 'onOutput'>): BuildPlan {
-  const headerPath = path.resolve(request.headerPath);
-  if (!fs.existsSync(headerPath)) return { error: `header not found: ${headerPath}` };
-  const notAFile = headerProblem(headerPath);
-  if (notAFile) return { error: notAFile };
-  const makeDir = findMakeDirectory(headerPath, request.makeDirSetting, request.bundledSdkDir);
-  if (makeDir.ciliumWithoutCustomCalls !== undefined) return { error: customCallsRemovedMessage(makeDir.ciliumWithoutCustomCalls, request.bundledSdkDir), makeDir };
-  if (!fs.existsSync(makeDir.dir)) return { error: `build directory not found: ${makeDir.dir} (from the ${makeDir.source})`, makeDir };
-  // Refused before make runs: Cilium's datapath bpf/Makefile, say, would run `go generate` and fail with Error 127.
-  if (makeDir.source === 'setting' && !isCustomProgramMakeDir(makeDir.dir)) return { error: notAMakeDirectoryMessage(makeDir.dir, request.bundledSdkDir), makeDir };
-  try {
-    const invocation = buildMakeArgs({
-      make: request.make ?? 'make',
-      makeDir,
-      headerPath,
-      progName: request.progName,
-      goAvailable: makeDir.ciliumTree ? isOnPath('go') : true,
-      extraVariables: request.extraVariables,
-    });
-    return { invocation, makeDir };
-  } catch (error) {
-    if (error instanceof BuildInputError) return { error: error.message, makeDir };
-    throw error;
-  }
 }
 
 export async function buildHeader(request: BuildRequest): Promise<BuildResult> {
@@ -202,41 +172,4 @@ function removeStaleObject(objectPath: string): void {
   } catch {
     // Not there, or not removable (a read-only folder): nothing more to do.
   }
-}
-
-/**
- * Writes the build record of the object just put in place (buildRecord.ts): the files clang listed (minus our
- * temporary header), the header, the Makefiles. Without a list (a Makefile that does not compile with $(CLANG)),
- * no record: verify then rebuilds every time, which is slow but never stale.
- */
-function recordBuild(plan: { invocation: MakeInvocation; makeDir: MakeDirectory }, headerPath: string, staging: Staging, started: number, append: (chunk: string) => void): void {
-  const { invocation, makeDir } = plan;
-  let listed: string[] | undefined;
-  try {
-    if (staging.depFile) listed = parseDepFile(fs.readFileSync(staging.depFile, 'utf8'), invocation.cwd);
-  } catch {
-    listed = undefined;
-  }
-  const scratch = new Set(staging.scratch.map((f) => path.resolve(f)));
-  const inputs = listed?.filter((f) => !scratch.has(f));
-  const why = inputs?.length
-    ? writeBuildRecord(invocation.objectPath, identityOf(invocation, makeDir, headerPath), [headerPath, ...inputs, ...makefilesOf(makeDir)], started)
-    : `the compiler wrote no list of the files it read (does the Makefile in ${makeDir.dir} compile with $(CLANG)?)`;
-  if (why) {
-    removeBuildRecord(invocation.objectPath);
-    append(`cilium-custom: no build record for ${invocation.objectPath}: ${why}; verify will build it again\n`);
-  }
-}
-
-/**
- * Whether the header's object is current (buildRecord.ts) for these settings: what verify asks before every run.
- * A request that cannot be built at all (a missing make directory, a Cilium tree without custom calls) is never
- * current: building it is what reports the error.
- */
-export function checkObjectCurrent(request: Omit<BuildRequest, 'signal' | 'onOutput'>): Freshness & { progName?: string; makeDir?: MakeDirectory } {
-  const plan = planBuild(request);
-  if ('error' in plan) return { current: false, reason: plan.error };
-  const { invocation, makeDir } = plan;
-  const freshness = checkBuildRecord(invocation.objectPath, identityOf(invocation, makeDir, path.resolve(request.headerPath)));
-  return { ...freshness, progName: invocation.progName, makeDir };
 }

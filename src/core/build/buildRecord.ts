@@ -105,13 +105,13 @@ export function removeBuildRecord(objectPath: string): void {
 export function checkBuildRecord(objectPath: string, identity: BuildIdentity): Freshness {
   const stale = (reason: string): Freshness => ({ current: false, reason });
   if (!isFile(objectPath)) return stale('there is no object yet');
-  let record: BuildRecord;
+  let record: unknown;
   try {
-    record = JSON.parse(fs.readFileSync(recordPathFor(objectPath), 'utf8')) as BuildRecord;
+    record = JSON.parse(fs.readFileSync(recordPathFor(objectPath), 'utf8')) as unknown;
   } catch {
     return stale('the object has no build record (built by hand, by another tool or by an older version)');
   }
-  if (record?.version !== VERSION || !Array.isArray(record.inputs) || !Array.isArray(record.argv)) return stale('its build record is from another version');
+  if (!isRecord(record)) return stale('its build record is from another version');
   if (record.header !== identity.header) return stale(`it was built from ${record.header}`);
   if (record.makeDir !== identity.makeDir) return stale(`it was built through ${record.makeDir}, not ${identity.makeDir}`);
   if (JSON.stringify(record.argv) !== JSON.stringify(identity.argv)) return stale(`it was built with other make settings (${describeArgvChange(record.argv, identity.argv)})`);
@@ -124,12 +124,23 @@ export function checkBuildRecord(objectPath: string, identity: BuildIdentity): F
     let now: string;
     try {
       now = hashFile(file);
-    } catch {
-      return stale(`${file} is gone`);
+    } catch (error) {
+      return stale((error as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} is gone` : `${file} cannot be read as a source file`);
     }
     if (now !== hash) return stale(`${file} changed since the build`);
   }
   return { current: true };
+}
+
+/** The shape this version writes (a record is a file anyone with write access to the folder may have edited). */
+function isRecord(value: unknown): value is BuildRecord {
+  const r = value as Partial<BuildRecord> | null;
+  const strings = (list: unknown) => Array.isArray(list) && list.every((x) => typeof x === 'string');
+  return (
+    typeof r === 'object' && r !== null && r.version === VERSION &&
+    typeof r.header === 'string' && typeof r.makeDir === 'string' && typeof r.object === 'string' && strings(r.argv) &&
+    Array.isArray(r.inputs) && r.inputs.every((entry) => strings(entry) && entry.length === 2)
+  );
 }
 
 /** The first argument that differs, for the log: "EXTRA_CFLAGS=-DX, now EXTRA_CFLAGS=-DY". */
@@ -140,8 +151,22 @@ function describeArgvChange(before: readonly string[], after: readonly string[])
   return parts.length ? parts.slice(0, 4).join(', ') : 'argument order';
 }
 
+/** Sources and objects are small; a record naming anything larger is not ours to trust. */
+const MAX_HASHED_BYTES = 64 << 20;
+
+/**
+ * sha256 of a regular file. A record comes from a folder others may write to, so a FIFO or device named in it must
+ * neither block (O_NONBLOCK) nor be read: it throws, which makes the object stale.
+ */
 function hashFile(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile() || stat.size > MAX_HASHED_BYTES) throw new Error(`${file} is not a regular source file`);
+    return crypto.createHash('sha256').update(fs.readFileSync(fd)).digest('hex');
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function realPath(file: string): string {

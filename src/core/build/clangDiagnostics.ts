@@ -82,26 +82,30 @@ function placeless(d: Located): boolean {
 export function parseClangDiagnostics(output: string, baseDir: string, options: ParseOptions = {}): ClangDiagnostic[] {
   const diagnostics: ClangDiagnostic[] = [];
   const lines = output.split(/\r?\n/);
+  /** The diagnostic the next notes belong to (none after one left out for want of a location). */
+  let current: ClangDiagnostic | undefined;
   for (let i = 0; i < lines.length; i++) {
     const found = locate(lines[i]);
     if (!found) continue;
     if (found.severity === 'note') {
       // Notes stay with their diagnostic wherever they point (`<inline asm>`, a macro's definition).
-      diagnostics.at(-1)?.notes.push({ file: resolveFile(found.file, baseDir, found.fromLlc), line: found.line, column: found.column, message: found.message });
+      current?.notes.push({ file: resolveFile(found.file, baseDir, found.fromLlc), line: found.line, column: found.column, message: found.message });
       continue;
     }
     let where: { file: string; line: number; column: number } | undefined;
     if (found.file === INLINE_ASM) where = findInlineAsm(lines[i + 1], lines[i + 2], options.headerPath);
     else if (!placeless(found)) where = { file: resolveFile(found.file, baseDir, found.fromLlc), line: found.line, column: found.column };
+    current = undefined;
     if (!where) continue;
     const flag = FLAG.exec(found.message);
-    diagnostics.push({
+    current = {
       ...where,
       message: flag ? found.message.slice(0, flag.index) : found.message,
       ...(flag ? { flag: flag[1] } : {}),
       severity: found.severity === 'warning' ? 'warning' : 'error',
       notes: [],
-    });
+    };
+    diagnostics.push(current);
   }
   return diagnostics;
 }

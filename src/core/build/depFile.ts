@@ -6,14 +6,15 @@
 // refuses such headers). Relative names are relative to the directory clang ran in (the make directory).
 import * as path from 'node:path';
 
-/** The prerequisites of the first rule, as absolute paths resolved against `cwd`, without duplicates, in order. */
+/** The prerequisites of the first rule, as absolute paths (relative ones prefixed with `cwd`), each once, in order. */
 export function parseDepFile(text: string, cwd: string): string[] {
   const body = text.replace(/\\\r?\n/g, ' ');
   const colon = targetEnd(body);
   if (colon < 0) return [];
   const line = body.slice(colon + 1).split(/\r?\n/)[0];
   const seen = new Set<string>();
-  for (const word of words(line)) seen.add(path.resolve(cwd, word));
+  // Not normalised: `include/linux/../bpf/x.h` is read as the kernel resolves it (through a symlinked folder too).
+  for (const word of words(line)) seen.add(path.isAbsolute(word) ? word : `${cwd.replace(/\/+$/, '')}/${word}`);
   return [...seen];
 }
 

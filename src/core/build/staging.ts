@@ -83,7 +83,7 @@ function stageObject(invocation: MakeInvocation, headerPath: string, mode: Stagi
   const argv = [...invocation.argv];
   argv[index] = makeVariable('BPF_CUSTOM_PROG_FILE', given.startsWith('/') ? wrapper : path.basename(wrapper));
   // (The comment names no file: a name holding "*/" would end it.)
-  fs.writeFileSync(wrapper, `/* Temporary: cilium-custom builds the header below through this name. */\n#include "${included}"\n`, { flag: 'wx', mode: 0o644 });
+  fs.writeFileSync(wrapper, wrapperText(included), { flag: 'wx', mode: 0o644 });
   return {
     argv,
     tempObject,
@@ -176,4 +176,20 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * The temporary header: it opens the landing section before the real header, so that the landing program is the
+ * object's first program whatever the header defines (bpftool prog load pins the first one, and tail-called stages
+ * defined in the header would otherwise come first). Cilium's bpf_custom.c defines STRINGIFY and
+ * BPF_CUSTOM_PROG_NAME before it includes the header; the SDK's prelude does the same for its own builds.
+ */
+function wrapperText(included: string): string {
+  return (
+    '/* Temporary: cilium-custom builds the header below through this name. */\n' +
+    '#if defined(STRINGIFY) && defined(BPF_CUSTOM_PROG_NAME)\n' +
+    'asm(".pushsection \\"" STRINGIFY(BPF_CUSTOM_PROG_NAME) "\\", \\"ax\\", @progbits\\n.popsection");\n' +
+    '#endif\n' +
+    `#include "${included}"\n`
+  );
 }

@@ -35,6 +35,17 @@ export function readBzImage(file: string): BzImageFacts {
     if (size < MIN_BZIMAGE_BYTES) {
       throw new Error(`${file} has a bzImage header but only ${size} bytes: it is truncated (a kernel image is several MB)`);
     }
+    // setup_sects (0x1f1, 0 meaning 4) and syssize (0x1f4, in 16-byte units) give the image's own length: a copy
+    // cut short (an interrupted download) is refused here rather than failing to boot later. Signed images are
+    // longer (the signature is appended), never shorter.
+    const setupSectors = head[0x1f1] || 4;
+    const expected = (setupSectors + 1) * 512 + head.readUInt32LE(0x1f4) * 16;
+    if (expected > 256 * 1024 * 1024) {
+      throw new Error(`${file} is not a usable kernel image: its bzImage header gives an implausible size (${expected} bytes)`);
+    }
+    if (size < expected) {
+      throw new Error(`${file} is truncated: its bzImage header says ${expected} bytes, the file has ${size}`);
+    }
     const pointer = head.readUInt16LE(VERSION_POINTER_OFFSET);
     let versionString: string | undefined;
     if (pointer > 0 && pointer + 0x200 < size) {

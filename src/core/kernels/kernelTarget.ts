@@ -21,6 +21,8 @@ export interface KernelTargetConfig {
   qemu?: string;
   /** How long runs are gathered into one boot; default 25 ms. */
   batchWindowMs?: number;
+  /** Called when a VM of this kernel has booted (progress lines). */
+  onBoot?: (target: KernelTarget, bootMs: number, accel: 'kvm' | 'tcg') => void;
 }
 
 interface Pending {
@@ -93,6 +95,7 @@ export class KernelTarget implements Target {
         ...(this.config.accel !== undefined ? { accel: this.config.accel } : {}),
         ...(this.config.bootTimeoutMs !== undefined ? { bootTimeoutMs: this.config.bootTimeoutMs } : {}),
         ...(this.config.qemu !== undefined ? { qemu: this.config.qemu } : {}),
+        onBoot: (_release, bootMs, accel) => this.config.onBoot?.(this, bootMs, accel),
       },
       jobs,
     ).then((vm) => {

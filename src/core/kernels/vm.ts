@@ -19,12 +19,14 @@ export interface VmOptions {
   label: string;
   memoryMb?: number;
   accel?: VmAccel;
-  /** How long the kernel may take to reach /init; default 90 s (TCG on a busy machine). */
+  /** How long the kernel may take to reach /init; default $CILIUM_CUSTOM_VM_BOOT_TIMEOUT seconds, or 90 s (TCG on a busy machine). */
   bootTimeoutMs?: number;
   /** The QEMU executable; default $CILIUM_CUSTOM_QEMU or qemu-system-x86_64. */
   qemu?: string;
   /** Stops the whole VM. */
   signal?: AbortSignal;
+  /** Called once the kernel reached /init, with `uname -r`, the time since QEMU started and the accelerator. */
+  onBoot?: (release: string, bootMs: number, accel: 'kvm' | 'tcg') => void;
 }
 
 export interface VmJobRun extends VmJob {
@@ -54,7 +56,7 @@ export interface VmRunResult {
   /** `uname -r` in the VM, once it booted. */
   release?: string;
   accel: 'kvm' | 'tcg';
-  /** From QEMU's start to the boot marker. */
+  /** From QEMU's start to the boot marker (not counting the wait for a VM slot). */
   bootMs?: number;
   totalMs: number;
 }
@@ -237,7 +239,7 @@ async function bootOnce(options: VmOptions, jobs: readonly VmJobRun[], accel: 'k
     };
     listen(options.signal, { kind: 'cancelled' });
     jobs.forEach((job, i) => listen(job.signal, { kind: 'cancelled', job: i }));
-    const bootTimer = setTimeout(() => stopWith({ kind: 'boot-timeout' }), options.bootTimeoutMs ?? 90_000);
+    const bootTimer = setTimeout(() => stopWith({ kind: 'boot-timeout' }), bootTimeout(options));
     cleanups.push(() => clearTimeout(bootTimer));
 
     let booted: string | undefined;
@@ -250,8 +252,9 @@ async function bootOnce(options: VmOptions, jobs: readonly VmJobRun[], accel: 'k
     const stream = new MarkerStream(prefix, {
       onBoot: (rel) => {
         booted = rel;
-        bootMs = Date.now() - started;
+        bootMs = Date.now() - qemuStarted;
         clearTimeout(bootTimer);
+        options.onBoot?.(rel, bootMs, accel);
       },
       onBegin: (id, pid) => {
         current = Number(id);
@@ -281,6 +284,7 @@ async function bootOnce(options: VmOptions, jobs: readonly VmJobRun[], accel: 'k
         current = -1;
       },
     });
+    const qemuStarted = Date.now();
     const run = await runProcess(command, {
       signal: stop.signal,
       onStdout: (chunk) => stream.push(chunk),
@@ -312,7 +316,7 @@ async function bootOnce(options: VmOptions, jobs: readonly VmJobRun[], accel: 'k
     if (booted === undefined) {
       const qemuSaid = lastLine(run.stderr);
       if (reason?.kind === 'boot-timeout') {
-        fail('EVMBOOT', `${options.label} did not boot within ${Math.round((options.bootTimeoutMs ?? 90_000) / 1000)} s (QEMU was stopped)${consoleTail ? `; its console ended with: ${consoleTail}` : ''}`);
+        fail('EVMBOOT', `${options.label} did not boot within ${Math.round((bootTimeout(options)) / 1000)} s (QEMU was stopped)${consoleTail ? `; its console ended with: ${consoleTail}` : ''}`);
       } else if (!reason) {
         const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
         fail(
@@ -336,6 +340,11 @@ async function bootOnce(options: VmOptions, jobs: readonly VmJobRun[], accel: 'k
   }
 }
 
+function bootTimeout(options: VmOptions): number {
+  const fromEnv = Number(process.env.CILIUM_CUSTOM_VM_BOOT_TIMEOUT);
+  return options.bootTimeoutMs ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv * 1000 : 90_000);
+}
+
 function keepTail(text: string, max: number): string {
   return text.length > max ? text.slice(text.length - max) : text;
 }
@@ -350,6 +359,8 @@ function readTail(file: string): string {
       fs.readSync(fd, buffer, 0, buffer.length, size - buffer.length);
       const lines = buffer
         .toString('latin1')
+        // Firmware and the kernel clear the screen with escape sequences (ESC c, ESC [2J, ...).
+        .replace(/\x1b(?:\[[0-9;?]*[A-Za-z]|[A-Za-z])/g, '')
         .split(/\r?\n/)
         .map((l) => l.replace(/[\x00-\x08\x0b-\x1f\x7f-\xff]/g, '').trim())
         .filter(Boolean);
@@ -412,7 +423,8 @@ export class MarkerStream {
   }
 
   end(): void {
-    if (this.inJob && this.partial) this.handlers.onOutput(`${this.pendingNewline ? '\n' : ''}${this.partial}`);
+    // Cut off inside a job (no end marker): the newline held back was the job's own.
+    if (this.inJob && (this.partial || this.pendingNewline)) this.handlers.onOutput(`${this.pendingNewline ? '\n' : ''}${this.partial}`);
     this.partial = '';
   }
 

@@ -3,7 +3,7 @@
 import type { Target } from '../target/target';
 import { bpftoolJson, mapLimited, showPinnedMap } from './bpftool';
 import { littleEndian, parseDumpEntry, type BpfMapInfo, type HexEntry } from './bpftoolJson';
-import { JsonArrayStream } from './jsonArrayStream';
+import { EntryScanner } from './entryScanner';
 import { defaultPinPrefix, globalsDir, trimRoot } from '../endpoints/ids';
 import { CustomCallsProblem, runErrorText, throwEnvironmentProblem } from '../endpoints/problem';
 
@@ -177,10 +177,8 @@ export async function dumpMap(target: Target, pinPath: string, options: DumpOpti
   }
   const pinPrefix = options.pinPrefix ?? defaultPinPrefix(target.bpffsRoot);
 
-  const { run: showRun, info } = await showPinnedMap(target, pinPath, options.signal);
-  throwEnvironmentProblem(target, showRun, `Reading ${pinPath}`);
-  if (!info.ok) throw new CustomCallsProblem('not-found', `${pinPath} is not a readable pinned map: ${info.error}.`);
-  const map: PinnedMap = { ...info.value, pinName: pinPath.split('/').pop() ?? pinPath, path: pinPath, owner: mapOwner(pinPath, pinPrefix), perCpu: isPerCpu(info.value.type) };
+  // `map show` runs alongside the dump (one round trip less); a pin that is no readable map stops the dump.
+  const showing = showPinnedMap(target, pinPath, options.signal);
 
   const wanted = offset + limit + 1;
   const stop = new AbortController();
@@ -190,12 +188,8 @@ export async function dumpMap(target: Target, pinPath: string, options: DumpOpti
   const skipped: { index: number; error: string }[] = [];
   let btf = false;
   let seen = 0;
-  const stream = new JsonArrayStream((text, index) => {
-    seen = index + 1;
-    if (index < offset || index >= offset + limit) {
-      if (seen >= wanted) stop.abort();
-      return;
-    }
+  // Only the page's elements are copied out of bpftool's output; the ones before it are counted (entryScanner.ts).
+  const stream = new EntryScanner(offset, offset + limit, (text, index) => {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -210,16 +204,27 @@ export async function dumpMap(target: Target, pinPath: string, options: DumpOpti
       entries.push(toMapEntry(entry.value, index));
     }
   });
-  let run;
+  const dumping = bpftoolJson(target, ['map', 'dump', 'pinned', pinPath], {
+    signal: stop.signal,
+    timeoutMs: options.timeoutMs ?? 120_000,
+    onStdout: (chunk) => {
+      stream.push(chunk);
+      seen = stream.count;
+      if (seen >= wanted) stop.abort();
+    },
+  }).finally(() => options.signal?.removeEventListener('abort', onOuterAbort));
+  let map: PinnedMap;
   try {
-    run = await bpftoolJson(target, ['map', 'dump', 'pinned', pinPath], {
-      signal: stop.signal,
-      timeoutMs: options.timeoutMs ?? 120_000,
-      onStdout: (chunk) => stream.push(chunk),
-    });
-  } finally {
-    options.signal?.removeEventListener('abort', onOuterAbort);
+    const { run: showRun, info } = await showing;
+    throwEnvironmentProblem(target, showRun, `Reading ${pinPath}`);
+    if (!info.ok) throw new CustomCallsProblem('not-found', `${pinPath} is not a readable pinned map: ${info.error}.`);
+    map = { ...info.value, pinName: pinPath.split('/').pop() ?? pinPath, path: pinPath, owner: mapOwner(pinPath, pinPrefix), perCpu: isPerCpu(info.value.type) };
+  } catch (error) {
+    stop.abort();
+    await dumping;
+    throw error;
   }
+  const run = await dumping;
   const stoppedEarly = stop.signal.aborted && !options.signal?.aborted;
   if (options.signal?.aborted) throw new CustomCallsProblem('cancelled', `Reading ${pinPath} was cancelled.`);
   if (!stoppedEarly) {

@@ -93,7 +93,24 @@ function base32(bytes: Buffer): string {
  * 0700. A directory owned by someone else is refused rather than used.
  */
 export async function ensurePrivateDirectory(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  // Level by level rather than `recursive: true`, which reports ENOENT where the file system said EROFS.
+  const missing: string[] = [];
+  for (let at = dir; ; at = path.dirname(at)) {
+    try {
+      await fs.stat(at);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(at) === at) throw error;
+      missing.unshift(at);
+    }
+  }
+  for (const level of missing) {
+    try {
+      await fs.mkdir(level, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
   const stat = await fs.lstat(dir);
   const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;
   if (!stat.isDirectory()) throw new Error(`${dir} is not a directory`);
@@ -197,11 +214,12 @@ export async function listKeptConnections(dir = controlSocketDirectory()): Promi
   } catch {
     return [];
   }
-  const sockets = names.filter((name) => /^[a-z2-7]+$/.test(name)).map((name) => path.join(dir, name));
+  const isSocketName = (name: string) => name.length === NAME_CHARS && /^[a-z2-7]+$/.test(name);
+  const sockets = names.filter(isSocketName).map((name) => path.join(dir, name));
   // Info files whose socket is gone (a master that ended on its own) are listed too, as stale.
   for (const name of names) {
     const base = name.endsWith('.json') ? name.slice(0, -'.json'.length) : undefined;
-    if (base && /^[a-z2-7]+$/.test(base) && !names.includes(base)) sockets.push(path.join(dir, base));
+    if (base && isSocketName(base) && !names.includes(base)) sockets.push(path.join(dir, base));
   }
   return Promise.all(
     sockets.sort().map(async (socket) => {

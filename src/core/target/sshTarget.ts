@@ -304,7 +304,9 @@ export class SshTarget implements Target {
   }
 
   private get persistSec(): number {
-    return this.config.controlPersistSec ?? 300;
+    // ssh reads ControlPersist=0 as "for ever": never passed.
+    const seconds = this.config.controlPersistSec;
+    return seconds !== undefined && Number.isFinite(seconds) && seconds >= 1 ? Math.ceil(seconds) : 300;
   }
 
   private get where(): string {

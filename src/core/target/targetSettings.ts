@@ -14,6 +14,8 @@ export interface TargetSetting {
   /** Extra ssh `-o` options, `Key=value`. */
   sshOptions?: string[];
   connectTimeoutSec?: number;
+  /** How long the SSH connection stays up when idle, seconds (ControlPersist); default 300. */
+  controlPersistSec?: number;
 }
 
 export const LOCAL_TARGET_NAME = 'local';
@@ -38,6 +40,10 @@ export function targetConfigFromSetting(raw: unknown): TargetConfig {
   if (connectTimeoutSec !== undefined && (typeof connectTimeoutSec !== 'number' || connectTimeoutSec <= 0)) {
     throw new Error(`target ${name}: "connectTimeoutSec" must be a positive number`);
   }
+  const controlPersistSec = entry.controlPersistSec;
+  if (controlPersistSec !== undefined && controlPersistSec !== null && (typeof controlPersistSec !== 'number' || !(controlPersistSec >= 1))) {
+    throw new Error(`target ${name}: "controlPersistSec" must be a number of seconds >= 1`);
+  }
   return {
     kind: 'ssh',
     name,
@@ -49,6 +55,7 @@ export function targetConfigFromSetting(raw: unknown): TargetConfig {
     bpftool,
     bpffsRoot,
     connectTimeoutSec: connectTimeoutSec as number | undefined,
+    ...(typeof controlPersistSec === 'number' ? { controlPersistSec } : {}),
   };
 }
 

@@ -1,6 +1,10 @@
 // The CLI's `explain --json` contract. The shape is fixed: add nothing here without versioning the CLI.
+// `--detail` adds four fields after these (path, lines, registers, origin: insight/json.ts); without it the shape
+// is exactly the one below.
 import type { VerifierLog } from './model';
 import { hintFor } from './hints';
+import { toDetailJson, type DetailJson } from './insight/json';
+import type { InsightReport } from './insight/model';
 
 export interface ExplainJson {
   verdict: 'accepted' | 'rejected' | 'unknown';
@@ -16,7 +20,15 @@ export interface ExplainJson {
   truncated: boolean;
 }
 
-export function toExplainJson(log: VerifierLog): ExplainJson {
+/** With `detail` (the insight of a level-2 log, or null when the log had none) the `--detail` fields follow. */
+export function toExplainJson(log: VerifierLog): ExplainJson;
+export function toExplainJson(log: VerifierLog, detail: InsightReport | null): ExplainJson & DetailJson;
+export function toExplainJson(log: VerifierLog, detail?: InsightReport | null): ExplainJson | (ExplainJson & DetailJson) {
+  const base = explainBase(log);
+  return detail === undefined ? base : { ...base, ...toDetailJson(detail) };
+}
+
+function explainBase(log: VerifierLog): ExplainJson {
   const e = log.error;
   const s = log.stats;
   let error: ExplainJson['error'] = null;

@@ -8,7 +8,7 @@ import type { FramingEvent, LoaderLine } from './framing';
 import { classifyFraming } from './framing';
 import { classifyError } from './hints';
 import { LogBody } from './logBody';
-import { classifyTraceLine, splitGlued } from './traceLines';
+import { classifyCommonLine, classifyTraceLine, splitGlued, type TraceLine } from './traceLines';
 import { unwrapLine } from './unwrap';
 
 /** Longer lines are cut: no verifier line is that long, and an unterminated stream must stay bounded. */
@@ -118,6 +118,15 @@ export class VerifierLogParser {
   private line(text: string, asLog: boolean): void {
     const t = text.trim();
     if (t.length === 0) return;
+    // Fast path: instruction, source and state lines (nearly all of a big log) are neither framing nor glued, and
+    // are classified in one scan.
+    if (asLog) {
+      const common = classifyCommonLine(t);
+      if (common) {
+        this.traced(common, t);
+        return;
+      }
+    }
     const framing = classifyFraming(t);
     if (framing) {
       // Loader output before the log: whatever came first was not a cut-off kernel line.
@@ -161,7 +170,10 @@ export class VerifierLogParser {
   }
 
   private trace(line: string): void {
-    const c = classifyTraceLine(line);
+    this.traced(classifyTraceLine(line), line);
+  }
+
+  private traced(c: TraceLine, line: string): void {
     const body = () => (this.body.closed ? this.startBody() : this.body);
     switch (c.kind) {
       case 'insn':

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SourceLocation, VerifierLog } from '../verifier/model';
 import { mapInsnToSource } from '../verifier/objectLineInfo';
-import { resolveLogLocations, type SourceFile } from '../verifier/sourceLines';
+import { resolveLogLocations, SourceIndex, type SourceFile } from '../verifier/sourceLines';
 
 export interface Location {
   file: string;
@@ -41,9 +41,25 @@ export async function locateVerdict(log: VerifierLog, context: SourceContext): P
     return byBaseName.get(path.basename(name)) ?? null;
   };
 
-  // Plain `; source` lines: find them by their text in our files.
-  const needsText = log.path.some((p) => p.line === null) || (log.error !== null && log.error.line === null && log.error.sourceText !== null);
-  const resolved = needsText ? resolveLogLocations(log, readSources(files)) : log;
+  // Plain `; source` lines (kernels before 6.8): find them by their text in our files.
+  const plainError = log.error !== null && log.error.line === null && log.error.sourceText !== null;
+  const needsText = log.path.some((p) => p.line === null) || plainError;
+  const sources = needsText ? readSources(files) : [];
+  let resolved = needsText ? resolveLogLocations(log, sources) : log;
+  if (plainError && resolved.error && log.error?.insn != null && context.objectPath && context.section) {
+    // The same text on several lines (`__sync_fetch_and_add(bytes, len);` twice) is resolved from its neighbours on
+    // the path; a path cut short (a truncated log) leaves only a guess. The object's line table knows which
+    // instruction came from which line: it decides between the candidates, and stands in when the text is nowhere.
+    const candidates = new SourceIndex(sources).candidates(log.error.sourceText ?? '');
+    if (candidates.length !== 1) {
+      const mapped = await mapInsnToSource(context.objectPath, log.error.insn, context.section);
+      const file = mapped ? toAbsolute(mapped.file) : null;
+      const among = mapped && file ? candidates.some((c) => c.file === file && c.line === mapped.line) : false;
+      if (mapped && file && mapped.line !== null && (among || candidates.length === 0)) {
+        resolved = { ...resolved, error: { ...resolved.error, file, line: mapped.line } };
+      }
+    }
+  }
 
   const path_ = resolved.path.map((p) => toLocation(p, toAbsolute)).filter((p): p is Location => p !== null);
   let stopped: Location | null = null;

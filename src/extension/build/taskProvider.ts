@@ -1,5 +1,5 @@
 // Tasks of type `cilium-custom`: a build and a verify task per custom-program header, each a ProcessExecution (an
-// argv, never a shell string) with a problem matcher from package.json. Verify tasks run the bundled CLI.
+// argv, never a shell string) with a problem matcher from package.json. Both run the bundled CLI.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { planBuild } from '../../core/build/build';
@@ -68,17 +68,15 @@ function verifyTask(ctx: CiliumCustomContext, definition: CustomTaskDefinition, 
 
 function buildTask(ctx: CiliumCustomContext, definition: CustomTaskDefinition, folder: vscode.WorkspaceFolder | undefined): vscode.Task {
   const headerPath = path.resolve(folder?.uri.fsPath ?? '', definition.header);
-  const plan = planBuild({
-    headerPath,
-    ...ctx.config.buildSettings(ctx.bundledSdkDir),
-  });
+  const settings = ctx.config.buildSettings(ctx.bundledSdkDir);
+  const plan = planBuild({ headerPath, ...settings });
   const name = `build ${folder ? path.relative(folder.uri.fsPath, headerPath) : headerPath}`;
-  const execution =
-    'error' in plan
-      ? // Say why in the terminal rather than hiding the task: the user asked for this header.
-        // The script is constant; the message travels as an argument.
-        new vscode.ProcessExecution('/bin/sh', ['-c', 'printf "%s\\n" "$1" >&2; exit 1', 'cilium-custom', plan.error])
-      : new vscode.ProcessExecution(plan.invocation.argv[0], plan.invocation.argv.slice(1), { cwd: plan.invocation.cwd });
+  // The bundled CLI, not make itself: the task then builds exactly as the command does (one build per header at a
+  // time, the object written atomically, the build record that keeps verify from using a stale object, llc's errors
+  // as file:line:col lines, the Cilium 1.19 refusal) and prints one line per diagnostic for the problem matcher.
+  const cli = path.join(ctx.extension.extensionPath, 'dist', 'cli.js');
+  const args = [cli, 'build', headerPath, ...buildSettingsToFlags(settings)];
+  const execution = new vscode.ProcessExecution(process.execPath, args, { env: { ELECTRON_RUN_AS_NODE: '1' } });
   const task = new vscode.Task(definition, folder ?? vscode.TaskScope.Workspace, name, TASK_TYPE, execution, BUILD_MATCHER);
   task.group = vscode.TaskGroup.Build;
   task.detail = 'error' in plan ? plan.error : `make in ${plan.invocation.cwd}`;

@@ -2,7 +2,7 @@
 // says what failed, where, and how to fix it.
 import * as vscode from 'vscode';
 import { hintFor } from '../../core/verifier/hints';
-import { parseVerifierLog } from '../../core/verifier/parser';
+import { parsePastedLog } from '../../core/verifier/pasted';
 import type { VerifierLog } from '../../core/verifier/model';
 
 export async function explainLogCommand(_ctx: unknown, arg?: unknown): Promise<VerifierLog | undefined> {
@@ -11,7 +11,8 @@ export async function explainLogCommand(_ctx: unknown, arg?: unknown): Promise<V
     void vscode.window.showErrorMessage('Cilium Custom: open a verifier log first.');
     return undefined;
   }
-  const log = parseVerifierLog(document.getText());
+  // Pasted logs keep the prefixes of whatever printed them (test runners, docker compose, kubectl): the pre-pass strips them.
+  const log = parsePastedLog(document.getText());
   if (!log.error) {
     const text = log.verdict === 'accepted' ? 'The verifier accepted this program.' : 'No verifier error found in this log.';
     void vscode.window.showInformationMessage(`Cilium Custom: ${text}`);

@@ -4,7 +4,7 @@
 // pointer from a lookup of the map (`p->f` other than as the target of `=`, or `*p`). "Reset at the entry stage":
 // custom_prog, through a pointer from a lookup of the same map, calls memset/__builtin_memset on it, assigns `*p`,
 // or assigns every field (`p->f = ...`). Reported on custom_prog's lookup of the map when it has one (that is where
-// the reset goes), else on the first read. Quick fix: `__builtin_memset(p, 0, sizeof(*p));` after custom_prog's
+// the reset goes), else on the first read. Quick fix: `memset(p, 0, sizeof(*p));` after custom_prog's
 // NULL check of the looked-up pointer.
 import type { Node } from 'web-tree-sitter';
 import { DiagnosticCodes } from '../../shared/protocol';
@@ -22,7 +22,7 @@ function isWriteTarget(expr: Node): boolean {
 }
 
 /**
- * `__builtin_memset(p, 0, sizeof(*p));` where `p` is known non-NULL: after the exit-check that follows the lookup
+ * `memset(p, 0, sizeof(*p));` (Cilium's memset: clang's __builtin_memset fails in llc-era trees) where `p` is known non-NULL: after the exit-check that follows the lookup
  * (`if (!p) return;`, in the same block). Without such a check there is no safe place, and no fix.
  */
 function resetFix(model: FileModel, lookup: Lookup): QuickFix | undefined {
@@ -40,8 +40,8 @@ function resetFix(model: FileModel, lookup: Lookup): QuickFix | undefined {
     if (!(notV || isNull) || s.childForFieldName('alternative')) return undefined;
     const indent = indentOf(model.text, s.startPosition.row);
     return {
-      title: `Reset '${v}' with __builtin_memset() after its NULL check`,
-      edits: [{ range: { start: s.endPosition, end: s.endPosition }, newText: `\n\n${indent}/* The per-CPU slot still holds the previous packet's context. */\n${indent}__builtin_memset(${v}, 0, sizeof(*${v}));` }],
+      title: `Reset '${v}' with memset() after its NULL check`,
+      edits: [{ range: { start: s.endPosition, end: s.endPosition }, newText: `\n\n${indent}/* The per-CPU slot still holds the previous packet's context. */\n${indent}memset(${v}, 0, sizeof(*${v}));` }],
     };
   }
   return undefined;
@@ -87,7 +87,7 @@ export function checkPercpuReset(model: FileModel): Finding[] {
       code: DiagnosticCodes.percpuNotReset,
       severity: 'warning',
       message: `per-CPU context \`${map.name}\` (struct ${map.valueStruct}) is read by \`${first.fn.name}\` (line ${first.node.startPosition.row + 1}) but custom_prog never resets it: the slot still holds the previous packet's values` +
-        (unset.length ? ` (never set: ${unset.join(', ')})` : '') + `; __builtin_memset() it after the lookup in custom_prog`,
+        (unset.length ? ` (never set: ${unset.join(', ')})` : '') + `; memset() it after the lookup in custom_prog`,
       range: at ? rangeOf(at) : rangeOf(first.node),
       ...(fix ? { fix } : {}),
     });

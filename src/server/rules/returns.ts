@@ -86,7 +86,8 @@ export function verdictFor(ctx: string, info: VerdictInfo, model: FileModel): st
     const helper = model.functions.find((f) => f.name === name);
     if (helper && helper.params.length === 1) return `${name}(${ctx})`;
   }
-  return `CUSTOM_META_RET(ctx_load_meta(${ctx}, CB_CUSTOM_CALLS))`;
+  // What Cilium trees and the SDK both have (CUSTOM_META_RET is the SDK's alone).
+  return `ctx_load_meta(${ctx}, CB_CUSTOM_CALLS) >> 24`;
 }
 
 /** `return ...;` for an early exit from `fn`. */

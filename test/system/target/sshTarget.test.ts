@@ -258,15 +258,17 @@ describe('SshTarget (system, real sshd)', function () {
     assert.ok(await waitFor(() => processesMatching(`sleep ${cancelDuration}`).length === 0, 3000), JSON.stringify(processesMatching(`sleep ${cancelDuration}`)));
   });
 
-  it('dispose closes the master, removes its private directory and leaves no ssh process behind', async () => {
+  it('dispose closes the master, removes its control socket and leaves no ssh process behind', async () => {
     const target = newTarget();
     assert.ok(succeeded(await target.run(['true'])));
-    const controlDir = target.controlDirectory as string;
-    assert.ok(processesMatching(controlDir).length > 0, 'a master runs while the target is in use');
+    // The directory is the user's, shared by every target (and process); the socket is this target's.
+    const socket = target.controlSocket as string;
+    assert.ok(processesMatching(socket).length > 0, 'a master runs while the target is in use');
 
     await target.dispose();
-    assert.equal(fs.existsSync(controlDir), false);
-    assert.ok(await waitFor(() => processesMatching(controlDir).length === 0, 3000), JSON.stringify(processesMatching(controlDir)));
+    assert.equal(fs.existsSync(socket), false);
+    assert.equal(fs.existsSync(`${socket}.json`), false);
+    assert.ok(await waitFor(() => processesMatching(socket).length === 0, 3000), JSON.stringify(processesMatching(socket)));
     const after = await target.run(['true']);
     assert.match(target.describeFailure(after), /has been disposed/);
     await target.dispose(); // twice: fine

@@ -42,11 +42,11 @@ describe('build directory discovery', () => {
     assert.ok(isCiliumTree(path.join(root, 'cilium/bpf/custom')));
   });
 
-  it('puts the setting first, resolved against the header folder', () => {
+  it('puts the setting first, a relative one resolved from the current directory (as a shell user means it)', () => {
     const header = write('proj/a.h', '');
     write('proj/Makefile', 'BPF_CUSTOM_PROG_FILE ?= a.h\n');
     const found = findMakeDirectory(header, '../elsewhere', '/sdk');
-    assert.deepEqual(found, { dir: path.join(root, 'elsewhere'), source: 'setting', ciliumTree: false });
+    assert.deepEqual(found, { dir: path.resolve('../elsewhere'), source: 'setting', ciliumTree: false });
   });
 
   it('ignores a missing folder or an unreadable Makefile', () => {

@@ -58,11 +58,11 @@ describe('quick fixes in the editor', () => {
     await vscode.commands.executeCommand('hideCodeActionWidget');
 
     assert.match(await applyQuickFix(doc, 'stage-undefined', undefinedLine, /^Define stage 'stages_two'/), /a stub returning the datapath's verdict/);
-    assert.ok(doc.getText().endsWith('\n__section("faulty_stages/stages_two")\nint stages_two(struct __ctx_buff *ctx)\n{\n\t/* A tail-called stage: what it returns goes to the datapath, so hand back its verdict. */\n\treturn CUSTOM_META_RET(ctx_load_meta(ctx, CB_CUSTOM_CALLS));\n}\n'), doc.getText());
+    assert.ok(doc.getText().endsWith('\n__section("faulty_stages/stages_two")\nint stages_two(struct __ctx_buff *ctx)\n{\n\t/* A tail-called stage: what it returns goes to the datapath, so hand back its verdict. */\n\treturn ctx_load_meta(ctx, CB_CUSTOM_CALLS) >> 24;\n}\n'), doc.getText());
     await waitForDiagnostics(doc.uri, { source: SOURCE, predicate: (d) => !d.some((x) => x.code === 'stage-undefined') });
 
     await applyQuickFix(doc, 'stage-return', returnLine, /^Return the datapath's verdict/);
-    assert.equal(doc.lineAt(returnLine).text, '\treturn CUSTOM_META_RET(ctx_load_meta(ctx, CB_CUSTOM_CALLS));\t/* MISTAKE-STAGE-RETURN */');
+    assert.equal(doc.lineAt(returnLine).text, '\treturn ctx_load_meta(ctx, CB_CUSTOM_CALLS) >> 24;\t/* MISTAKE-STAGE-RETURN */');
     await waitForDiagnostics(doc.uri, { source: SOURCE, predicate: (d) => d.length === 0 });
     await vscode.commands.executeCommand('workbench.action.files.revert');
   });
