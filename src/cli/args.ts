@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, ParseArgsConfig } from 'node:util';
-import { MAX_ENDPOINT_ID, MIN_ENDPOINT_ID } from '../core/endpoints/ids';
+import { MAX_ENDPOINT_ID, MIN_ENDPOINT_ID } from '../core/ids';
 
 /** Bad usage: main.ts prints its first line and a pointer to `<command> --help`, and exits with 2. */
 export class UsageError extends Error {}

@@ -1,8 +1,8 @@
 // cilium-custom attach | detach | endpoints
 import { attach, detach, type AttachRecord, type DetachResult } from '../core/attach/attach';
 import { discoverEndpoints, type DiscoveryResult } from '../core/endpoints/discover';
-import { ValidationError } from '../core/endpoints/ids';
-import { CustomCallsProblem } from '../core/endpoints/problem';
+import { ValidationError } from '../core/ids';
+import { CustomCallsProblem } from '../core/problem';
 import { parseCommandArgs, printJson, UsageError } from './args';
 import { BUILD_OPTIONS, buildSettingsFromFlags } from './buildCli';
 import { TARGET_OPTIONS, targetFromFlags } from './targetArgs';

@@ -1,8 +1,8 @@
 // cilium-custom cleanup: finds (and removes) what earlier runs left: our programs in no endpoint slot, and the
 // temporary pins of verifies that died.
 import { findOrphans, removeOrphans } from '../core/attach/orphans';
-import { CustomCallsProblem } from '../core/endpoints/problem';
-import { ValidationError } from '../core/endpoints/ids';
+import { CustomCallsProblem } from '../core/problem';
+import { ValidationError } from '../core/ids';
 import { parseCommandArgs, printJson, UsageError } from './args';
 import { TARGET_OPTIONS, targetFromFlags } from './targetArgs';
 import { checkLocalPrivilege } from './privilege';

@@ -1,5 +1,5 @@
 // cilium-custom maps [--dir D]... [--dump NAME|PATH [--offset N] [--limit N]] [--json]
-import { CustomCallsProblem } from '../core/endpoints/problem';
+import { CustomCallsProblem } from '../core/problem';
 import { dumpMap, listPinnedMaps, MAX_PAGE_SIZE, type DumpPage, type MapValue } from '../core/maps/maps';
 import { nonEmptyOption, numberOption, parseCommandArgs, printJson, UsageError } from './args';
 import { checkLocalPrivilege } from './privilege';

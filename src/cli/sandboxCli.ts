@@ -131,7 +131,7 @@ function nextStep(error: SandboxError, id: number): string {
     case 'busy':
       return '; try again once it has finished';
     case 'foreign-programs': {
-      const hooks = [...error.message.matchAll(/(ipv[46]-(?:ingress|egress)) holds/g)].map((m) => m[1]);
+      const hooks = error.hooks;
       const [it, its] = hooks.length > 1 ? ['them', 'their'] : ['it', 'its'];
       const hookFlags = hooks.length ? hooks.map((h) => ` --hook ${h}`).join('') : ' --hook H';
       return ` Detach ${it} first (cilium-custom detach --endpoint ${id}${hookFlags} --force), or remove the sandbox anyway with "cilium-custom sandbox down${endpoint} --force" (takes ${it} out of the slots and keeps ${its} pins).`;

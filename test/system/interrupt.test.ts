@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { callsMapPath } from '../../src/core/endpoints/ids';
+import { callsMapPath } from '../../src/core/ids';
 import { nodeStateDir } from '../../src/core/target/nodeLock';
 import { bpftool, createCallsMap } from './helpers/callsMap';
 import { runCli, startCli } from './helpers/cli';

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { attach } from '../../src/core/attach/attach';
 import { buildHeader, planBuild } from '../../src/core/build/build';
 import { CompileCommandsError, generateCompileCommands } from '../../src/core/compileCommands/generate';
-import { CustomCallsProblem } from '../../src/core/endpoints/problem';
+import { CustomCallsProblem } from '../../src/core/problem';
 import { LocalTarget } from '../../src/core/target';
 import { verifyHeaderOrObject } from '../../src/core/verify/verifyHeader';
 import { VerifyProblem } from '../../src/core/verify/verifyErrors';

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { callsMapPath } from '../../src/core/endpoints/ids';
+import { callsMapPath } from '../../src/core/ids';
 import { bpftool, createCallsMap } from './helpers/callsMap';
 import { runCli, type CliRun } from './helpers/cli';
 import { privateMount } from './helpers/faults';

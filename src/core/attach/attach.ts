@@ -15,14 +15,15 @@ import type { Target } from '../target/target';
 import { verifyHeaderOrObject, type VerifyResult } from '../verify/verifyHeader';
 import { VerifyProblem } from '../verify/verifyErrors';
 import type { VerifierLogLevel } from '../verify/verifyObject';
-import { listDir, listOurPrograms, pinLayout, type OurProgram } from './ours';
+import { listDir, listOurPrograms, pinLayout, type OurProgram } from '../pins/ours';
 import { showPinnedProg, showProgById } from '../maps/bpftool';
 import type { BpfProgInfo } from '../maps/bpftoolJson';
-import { callsMapPath, hookKey, keyHook, parseEndpointId, parseHooks, parsePinName, sanitizePinName, type Hook } from '../endpoints/ids';
-import { CustomCallsProblem, throwEnvironmentProblem } from '../endpoints/problem';
+import { callsMapPath, hookKey, keyHook, parseEndpointId, parseHooks, parsePinName, sanitizePinName, type Hook } from '../ids';
+import { CustomCallsProblem } from '../problem';
+import { throwEnvironmentProblem } from '../maps/runProblems';
 import { checkCallsMap, clearSlot, readSlots, setSlot } from '../endpoints/slots';
 import { recoverInterrupted, removeJournal, rollBack, writeJournal, type Recovery, type SlotChange, type SlotJournal } from './journal';
-import { resolvePinPrefix } from './pinScope';
+import { resolvePinPrefix } from '../pins/pinScope';
 import { withPinsLock } from './pinsLock';
 import { slotReferences } from './references';
 import { removePinDirs, removePrefixIfEmpty } from './removal';
@@ -90,16 +91,18 @@ async function describeProg(target: Target, id: number, signal?: AbortSignal): P
 }
 
 function verifyProblemToAttach(error: VerifyProblem): CustomCallsProblem {
-  if (error.kind === 'cancelled') return new CustomCallsProblem('cancelled', 'Attach cancelled before anything was changed.');
+  if (error.kind === 'cancelled') return new CustomCallsProblem('cancelled', 'Attach cancelled before anything was changed.').withState('unchanged', null);
   if (error.kind === 'bpftool-missing' || error.kind === 'not-permitted' || error.kind === 'connection' || error.kind === 'timeout' || error.kind === 'bpffs-not-mounted') {
     return new CustomCallsProblem(error.kind, error.message, error.fix);
   }
   // Not the verifier's verdict: the object is of the wrong kind, or the loader refused it. Said as such.
   if (error.kind === 'wrong-program-type' || error.kind === 'not-bpf-object') {
-    return new CustomCallsProblem('wrong-program', `Nothing was attached: ${error.message}`, error.fix);
+    return new CustomCallsProblem('wrong-program', `Nothing was attached: ${error.message}`, error.fix).withState('unchanged', null);
   }
-  if (error.kind === 'loader-failed') return new CustomCallsProblem('load-failed', `Loading failed before the verifier ran, nothing was attached: ${error.message}`, error.fix);
-  return new CustomCallsProblem('verify-failed', `Verification failed, nothing was attached: ${error.message}`, error.fix);
+  if (error.kind === 'loader-failed') {
+    return new CustomCallsProblem('load-failed', `Loading failed before the verifier ran, nothing was attached: ${error.message}`, error.fix).withState('unchanged', null);
+  }
+  return new CustomCallsProblem('verify-failed', `Verification failed, nothing was attached: ${error.message}`, error.fix).withState('unchanged', null);
 }
 
 function rejected(result: VerifyResult): CustomCallsProblem {
@@ -109,7 +112,7 @@ function rejected(result: VerifyResult): CustomCallsProblem {
     'verifier-rejected',
     `The verifier rejects the program, nothing was attached: ${where}${e?.message ?? result.log.verdict}.`,
     'Run cilium-custom verify for the full explanation.',
-  );
+  ).withState('unchanged', null);
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined, what: string): void {
@@ -117,11 +120,6 @@ function throwIfCancelled(signal: AbortSignal | undefined, what: string): void {
 }
 
 const NOTHING_CHANGED = (endpointId: number) => `No slot of endpoint ${endpointId} was changed.`;
-
-/** Whether a problem's message already says what state the endpoint is in. */
-function saysState(problem: CustomCallsProblem): boolean {
-  return /Nothing was changed|nothing was attached|No slot of endpoint|rolled back|restored/i.test(problem.message);
-}
 
 /**
  * Applies a journal's changes one by one, then checks them; on any failure or cancellation rolls back what was
@@ -165,15 +163,12 @@ async function applyChanges(
 }
 
 function finishMessage(problem: CustomCallsProblem, journal: SlotJournal, applied: number): CustomCallsProblem {
-  if (saysState(problem)) return problem;
-  if (applied === 0) problem.message = `${problem.message} ${NOTHING_CHANGED(journal.endpointId)}`;
-  else if (!problem.rollbackFailures.length) problem.message = `${problem.message} The changes made so far were rolled back.`;
-  else {
-    problem.message =
-      `${problem.message} Endpoint ${journal.endpointId}'s slots may not be as before; the journal stays on the node, and the next ` +
-      'attach, detach or cleanup there finishes the rollback.';
-  }
-  return problem;
+  if (applied === 0) return problem.withState('unchanged', NOTHING_CHANGED(journal.endpointId));
+  if (!problem.rollbackFailures.length) return problem.withState('rolled-back');
+  return problem.withState(
+    'uncertain',
+    `Endpoint ${journal.endpointId}'s slots may not be as before; the journal stays on the node, and the next attach, detach or cleanup there finishes the rollback.`,
+  );
 }
 
 export async function attach(request: AttachRequest): Promise<AttachRecord> {
@@ -231,7 +226,7 @@ async function attachLocked(request: AttachRequest, checked: Checked): Promise<A
     const occupied = hooks.filter((h) => before.has(hookKey(h)) && !sameHeaderIds.has(before.get(hookKey(h))!));
     if (occupied.length) {
       const list = await Promise.all(occupied.map(async (h) => `${h} holds ${await describeProg(target, before.get(hookKey(h))!, signal)}`));
-      throw new CustomCallsProblem('slot-occupied', `Endpoint ${endpointId}: ${list.join('; ')}. Nothing was changed.`, 'Detach it first, or replace it (--replace).');
+      throw new CustomCallsProblem('slot-occupied', `Endpoint ${endpointId}: ${list.join('; ')}.`, 'Detach it first, or replace it (--replace).').withState('unchanged');
     }
   }
 
@@ -241,7 +236,7 @@ async function attachLocked(request: AttachRequest, checked: Checked): Promise<A
   let pinName: string;
   if (explicitName !== undefined) {
     if (taken.has(explicitName)) {
-      throw new CustomCallsProblem('pin-exists', `${pinPrefix}/${explicitName} already exists. Nothing was changed.`, 'Detach that program first or choose another name.');
+      throw new CustomCallsProblem('pin-exists', `${pinPrefix}/${explicitName} already exists.`, 'Detach that program first or choose another name.').withState('unchanged');
     }
     pinName = explicitName;
   } else {
@@ -260,8 +255,7 @@ async function attachLocked(request: AttachRequest, checked: Checked): Promise<A
     if (!prefixListing.exists) await removePrefixIfEmpty(target, pinPrefix);
     if (!(problem instanceof CustomCallsProblem)) return problem;
     problem.rollbackFailures.push(...failures);
-    if (!saysState(problem)) problem.message = `${problem.message} ${NOTHING_CHANGED(endpointId)}`;
-    return problem;
+    return problem.withState('unchanged', NOTHING_CHANGED(endpointId));
   };
 
   // The verification is the load: bpftool loads and pins the program under its final pins, which the target
@@ -317,9 +311,9 @@ async function attachLocked(request: AttachRequest, checked: Checked): Promise<A
       throw await undoFailedLoad(
         new CustomCallsProblem(
           'program-changed',
-          `Endpoint ${endpointId}: ${where.join(', ')} ${where.length > 1 ? 'hold' : 'holds'} an older build of ${base} (${sameHeader.map((p) => p.name).join(', ')}), and the object has changed since. Nothing was changed.`,
+          `Endpoint ${endpointId}: ${where.join(', ')} ${where.length > 1 ? 'hold' : 'holds'} an older build of ${base} (${sameHeader.map((p) => p.name).join(', ')}), and the object has changed since.`,
           `Replace it in every slot it occupies (--replace), so that all hooks run the same program and share its maps.`,
-        ),
+        ).withState('unchanged'),
         true,
       );
     } else {
@@ -463,7 +457,7 @@ async function detachLocked(
   for (const p of ours) if (p.prog) oursById.set(p.prog.id, p);
   const named = pinName !== undefined ? ours.find((p) => p.name === pinName) : undefined;
   if (pinName !== undefined && !named && !request.force) {
-    throw new CustomCallsProblem('not-found', `Nothing is pinned at ${pinPrefix}/${pinName}. Nothing was changed.`, 'cilium-custom endpoints shows what is attached.');
+    throw new CustomCallsProblem('not-found', `Nothing is pinned at ${pinPrefix}/${pinName}.`, 'cilium-custom endpoints shows what is attached.').withState('unchanged');
   }
 
   const plan: DetachedHook[] = [];
@@ -478,9 +472,9 @@ async function detachLocked(
   if (refused.length) {
     throw new CustomCallsProblem(
       'not-ours',
-      `Endpoint ${endpointId}: ${refused.join('; ')}, which ${refused.length > 1 ? 'were' : 'was'} not attached by us${named ? ` as ${pinName}` : ''}. Nothing was changed.`,
+      `Endpoint ${endpointId}: ${refused.join('; ')}, which ${refused.length > 1 ? 'were' : 'was'} not attached by us${named ? ` as ${pinName}` : ''}.`,
       'Detach it anyway with --force.',
-    );
+    ).withState('unchanged');
   }
 
   const journal: SlotJournal = {

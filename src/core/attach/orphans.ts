@@ -3,11 +3,11 @@
 // that died, and the journal of an attach or detach that was killed midway. Found on the target itself, so a
 // restarted editor or another machine sees the same list. Removal happens under the pins lock and checks each
 // leftover again there: a program an attach put into a slot meanwhile is no leftover any more.
-import { trimRoot } from '../endpoints/ids';
+import { trimRoot } from '../ids';
 import type { Target } from '../target/target';
 import { describeJournal, journalPath, readJournal, recoverInterrupted } from './journal';
-import { listOurPrograms } from './ours';
-import { resolvePinPrefix } from './pinScope';
+import { listOurPrograms } from '../pins/ours';
+import { resolvePinPrefix } from '../pins/pinScope';
 import { withPinsLock } from './pinsLock';
 import { slotReferences } from './references';
 import { removeOurDirs, removePrefixIfEmpty, type RemovalRequest } from './removal';

@@ -4,7 +4,7 @@
 // for milliseconds to seconds (a load), so waiting for it costs little.
 import { NodeLockBusy, NodeLockFailed, withNodeLock } from '../target/nodeLock';
 import type { Target } from '../target/target';
-import { CustomCallsProblem } from '../endpoints/problem';
+import { CustomCallsProblem } from '../problem';
 
 export const PINS_LOCK = 'pins';
 
@@ -17,12 +17,12 @@ export async function withPinsLock<T>(target: Target, what: string, fn: () => Pr
     if (error instanceof NodeLockBusy) {
       throw new CustomCallsProblem(
         'busy',
-        `${what}: ${target.name === 'local' ? 'this node' : target.name} is busy (another cilium-custom attach, detach or cleanup is running there). Nothing was changed.`,
+        `${what}: ${target.name === 'local' ? 'this node' : target.name} is busy (another cilium-custom attach, detach or cleanup is running there).`,
         'Try again when it has finished.',
-      );
+      ).withState('unchanged');
     }
     if (error instanceof NodeLockFailed) {
-      throw new CustomCallsProblem(signal?.aborted ? 'cancelled' : 'target', `${what}: ${error.message}. Nothing was changed.`);
+      throw new CustomCallsProblem(signal?.aborted ? 'cancelled' : 'target', `${what}: ${error.message}.`).withState('unchanged');
     }
     throw error;
   }

@@ -1,9 +1,9 @@
 // Which programs the endpoints' slots hold, across every custom-calls map on the node: a program of ours that no
 // slot references is unused, and its pins may go.
-import { endpointIdOfMapName, globalsDir } from '../endpoints/ids';
+import { endpointIdOfMapName, globalsDir } from '../ids';
 import { readSlots } from '../endpoints/slots';
 import type { Target } from '../target/target';
-import { listDir } from './ours';
+import { listDir } from '../pins/ours';
 
 /** Every calls map's slots on the target: program id -> number of slots holding it. */
 export async function slotReferences(target: Target, signal?: AbortSignal): Promise<Map<number, number>> {

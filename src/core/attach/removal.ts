@@ -7,9 +7,9 @@
 // is checked on the node, right before `rm`, by one constant script with every path as a positional parameter.
 import type { Target } from '../target/target';
 import { BPFFS_MAGIC_HEX } from '../target/bpffs';
-import { trimRoot } from '../endpoints/ids';
+import { trimRoot } from '../ids';
 import { UPLOAD_ROOT, VERIFY_SCRIPT_NAME } from '../verify/verifyScript';
-import { isPinName } from './pinScope';
+import { isPinName } from '../pins/pinScope';
 
 export type RemovalKind = 'pins' | 'upload';
 

@@ -3,9 +3,9 @@
 import type { Target } from '../target/target';
 import { bpftoolJson, mapLimited, showProgById } from '../maps/bpftool';
 import { parseProgArrayDump, parseMapShow, type BpfProgInfo } from '../maps/bpftoolJson';
-import { listDir, listOurPrograms } from '../attach/ours';
+import { listDir, listOurPrograms } from '../pins/ours';
 import { parseCiliumEndpoints, parseCiliumVersion, removedCustomCalls, type CiliumEndpoint, type CiliumVersion } from './cilium';
-import { endpointIdOfMapName, globalsDir, HOOKS, defaultPinPrefix, type Hook } from './ids';
+import { endpointIdOfMapName, globalsDir, HOOKS, defaultPinPrefix, type Hook } from '../ids';
 import { callsMapMismatch } from './slots';
 
 export const DEFAULT_CILIUM_COMMAND = ['cilium-dbg', 'endpoint', 'list', '-o', 'json'];

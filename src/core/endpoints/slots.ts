@@ -3,8 +3,9 @@ import { bpffsNotMounted, readStatFs, statFsArgv } from '../target/bpffs';
 import type { Target } from '../target/target';
 import { bpftoolJson, showPinnedMap } from '../maps/bpftool';
 import { parseProgArrayDump, type BpfMapInfo } from '../maps/bpftoolJson';
-import { checkSlotKey, slotKeyArgv } from './ids';
-import { CustomCallsProblem, runErrorText, throwEnvironmentProblem } from './problem';
+import { checkSlotKey, slotKeyArgv } from '../ids';
+import { CustomCallsProblem } from '../problem';
+import { runErrorText, throwEnvironmentProblem } from '../maps/runProblems';
 
 /** Why `info` is not a custom-calls map as Cilium creates it, or undefined when it is one. */
 export function callsMapMismatch(info: BpfMapInfo): string | undefined {
@@ -38,7 +39,7 @@ export async function checkCallsMap(target: Target, mapPath: string, signal?: Ab
     throw new CustomCallsProblem('wrong-map', `${mapPath} is not a usable BPF map: ${info.error}.`);
   }
   const mismatch = callsMapMismatch(info.value);
-  if (mismatch) throw new CustomCallsProblem('wrong-map', `${mapPath} is not a Cilium custom-calls map: ${mismatch}. Nothing was changed.`);
+  if (mismatch) throw new CustomCallsProblem('wrong-map', `${mapPath} is not a Cilium custom-calls map: ${mismatch}.`).withState('unchanged');
   return info.value;
 }
 

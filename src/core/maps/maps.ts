@@ -4,8 +4,9 @@ import type { Target } from '../target/target';
 import { bpftoolJson, mapLimited, showPinnedMap } from './bpftool';
 import { littleEndian, parseDumpEntry, type BpfMapInfo, type HexEntry } from './bpftoolJson';
 import { EntryScanner } from './entryScanner';
-import { defaultPinPrefix, globalsDir, trimRoot } from '../endpoints/ids';
-import { CustomCallsProblem, runErrorText, throwEnvironmentProblem } from '../endpoints/problem';
+import { defaultPinPrefix, globalsDir, trimRoot } from '../ids';
+import { CustomCallsProblem } from '../problem';
+import { runErrorText, throwEnvironmentProblem } from './runProblems';
 
 export type MapOwner = 'ours' | 'cilium' | 'other';
 

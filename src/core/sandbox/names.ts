@@ -46,6 +46,8 @@ export class SandboxError extends Error {
   constructor(
     message: string,
     readonly kind: SandboxProblemKind = 'failed',
+    /** foreign-programs: the hooks that hold a program cilium-custom did not attach. */
+    readonly hooks: readonly string[] = [],
   ) {
     super(message);
   }

@@ -15,9 +15,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeFailure, runProcess, succeeded, type RunResult } from '../process';
 import { detach } from '../attach/attach';
-import { listOurPrograms } from '../attach/ours';
-import { defaultPinPrefix, HOOKS, keyHook, parsePinPrefix, type Hook } from '../endpoints/ids';
-import { CustomCallsProblem } from '../endpoints/problem';
+import { listOurPrograms } from '../pins/ours';
+import { defaultPinPrefix, HOOKS, keyHook, parsePinPrefix, type Hook } from '../ids';
+import { CustomCallsProblem } from '../problem';
 import { readSlots } from '../endpoints/slots';
 import { showProgById } from '../maps/bpftool';
 import { LocalTarget } from '../target/localTarget';
@@ -466,6 +466,9 @@ async function teardown(state: SandboxState, ex: Executor, stateFile: string, st
     }
     c.bpffsDirs = c.bpffsDirs.filter((d) => d !== dir);
   }
+  // The sandboxes' own folder (<bpffs>/cilium-custom-sandbox) goes with the last sandbox, whichever made it: two
+  // sandboxes up at once otherwise leave it behind when the one that made it goes down first. Only when empty.
+  if (!c.pinDir) await fs.rmdir(path.dirname(n.pinDir)).catch(() => undefined);
 
   if (problems.length) {
     state.removing = false;
@@ -562,6 +565,7 @@ async function releaseSlots(
         throw new SandboxError(
           `${what}: ${named.join('; ')}, which cilium-custom did not attach (not pinned under ${pinPrefix}). Nothing was changed.`,
           'foreign-programs',
+          foreign.map((k) => keyHook(k)),
         );
       }
     }

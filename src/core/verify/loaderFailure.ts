@@ -6,7 +6,7 @@
 //
 // The scanner sees the output as it streams, keeping only a few lines, because a level-2 verifier log can be GBs
 // and the run keeps only its tail.
-import { VerifyProblem } from './verifyErrors';
+import { VerifyProblem, type LoaderSubject } from './verifyErrors';
 
 const KERNEL_REFUSED = /BPF program load failed|load bpf program failed|failed to load program '/;
 /** libbpf warnings that name a cause (debug lines under -d say "found", "created", "collected", ...). */
@@ -55,7 +55,7 @@ export function loaderFailure(scanner: LoaderOutputScanner, objectName: string):
   for (const known of KNOWN) {
     for (const line of libbpf) {
       const match = known.pattern.exec(line);
-      if (match) return new VerifyProblem(known.kind, known.message(match, objectName, said), known.fix(match));
+      if (match) return new VerifyProblem(known.kind, known.message(match, objectName, said), known.fix(match), known.subject?.(match));
     }
   }
   return new VerifyProblem(
@@ -70,6 +70,7 @@ interface Known {
   kind: 'loader-failed' | 'not-bpf-object' | 'object-missing';
   message: (m: RegExpExecArray, object: string, said: string) => string;
   fix: (m: RegExpExecArray) => string;
+  subject?: (m: RegExpExecArray) => LoaderSubject;
 }
 
 const NOT_VERIFIER = 'before the verifier ran';
@@ -81,6 +82,7 @@ const KNOWN: Known[] = [
     message: (m, object) =>
       `${object} uses ${m[1] ?? m[2]}, which is declared extern but defined nowhere: libbpf looked for it in the kernel's BTF and did not find it, so it refused the object ${NOT_VERIFIER}.`,
     fix: (m) => `Define ${m[1] ?? m[2]} in the header (static __always_inline for a function), or remove its use. A header must define custom_prog() itself.`,
+    subject: (m) => ({ symbol: m[1] ?? m[2] }),
   },
   {
     pattern: /map '([^']+)': failed to initialize slot \[(\d+)\] to prog '([^']+)'[^:]*: (-?\d+)/,
@@ -89,12 +91,14 @@ const KNOWN: Known[] = [
       `The verifier accepted the programs of ${object}, but libbpf could not put program ${m[3]} into slot ${m[2]} of the PROG_ARRAY ${m[1]} (${errnoName(m[4])})` +
       `${errnoName(m[4]) === 'E2BIG' ? ': the slot is beyond the map\'s max_entries' : ''}.`,
     fix: (m) => `Give ${m[1]} a max_entries above ${m[2]} or initialise a lower slot.`,
+    subject: (m) => ({ symbol: m[1], slot: Number(m[2]) }),
   },
   {
     pattern: /map '([^']+)': failed to (create|pin|reuse|set initial contents|freeze|initialize)[^:]*(?::\s*(.*))?$/,
     kind: 'loader-failed',
     message: (m, object) => `libbpf could not ${m[2]} the map ${m[1]} of ${object}${m[3] ? `: ${m[3]}` : ''}. This is a loader error, not a verifier verdict.`,
     fix: () => 'Check the map definition (type, sizes, max_entries, pinning) against what this kernel supports.',
+    subject: (m) => ({ symbol: m[1] }),
   },
   {
     pattern: /elf: failed to open (.*): No such file or directory/,

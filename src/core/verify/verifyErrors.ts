@@ -21,11 +21,19 @@ export type VerifyProblemKind =
   | 'timeout'
   | 'target';
 
+/** What a loader failure is about in the source: an extern symbol, or a map (and the slot of its initialiser). */
+export interface LoaderSubject {
+  symbol: string;
+  slot?: number;
+}
+
 export class VerifyProblem extends Error {
   constructor(
     readonly kind: VerifyProblemKind,
     message: string,
     readonly fix: string,
+    /** loader-failed: the symbol libbpf named, so that the editor can put the problem on its line. */
+    readonly subject?: LoaderSubject,
   ) {
     super(message);
   }

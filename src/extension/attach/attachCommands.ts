@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { attach, detach, type AttachRecord, type DetachResult } from '../../core/attach/attach';
 import { describeJournal, type Recovery } from '../../core/attach/journal';
-import { HOOKS, sanitizePinName, type Hook } from '../../core/endpoints/ids';
+import { HOOKS, sanitizePinName, type Hook } from '../../core/ids';
 import type { DiscoveredEndpoint, SlotInfo } from '../../core/endpoints/discover';
-import { CustomCallsProblem } from '../../core/endpoints/problem';
+import { CustomCallsProblem } from '../../core/problem';
 import { isCustomProgramSource } from '../../shared/customProgramScope';
 import type { CiliumCustomContext } from '../context';
 import type { EndpointsNode } from '../views/endpointsTree';
@@ -47,7 +47,7 @@ export async function attachCommand(ctx: CiliumCustomContext, arg?: unknown): Pr
     if (!(error instanceof CustomCallsProblem) || error.kind !== 'program-changed' || replace) throw error;
     // The header's older build is in other slots of this endpoint: one program per header, so replace it everywhere.
     const choice = await vscode.window.showWarningMessage(
-      error.message.replace(' Nothing was changed.', ''),
+      error.reason,
       { modal: true, detail: 'Replacing puts the new build into every slot the old one occupies, all or nothing, so that all hooks share its maps.' },
       'Replace Everywhere',
     );

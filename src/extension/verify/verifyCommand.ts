@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { BuildResult } from '../../core/build/build';
 import { verifyHeaderOrObject, type VerifyResult } from '../../core/verify/verifyHeader';
 import { VerifyProblem } from '../../core/verify/verifyErrors';
+import { locateLoaderSubject } from '../../core/verify/loaderLocation';
 import type { VerifierStats } from '../../core/verifier/model';
 import { logClangDiagnostics } from '../build/buildCommand';
 import type { CiliumCustomContext } from '../context';
@@ -67,7 +68,19 @@ export async function verifyCommand(ctx: CiliumCustomContext, arg?: unknown): Pr
       }
       ctx.log.error(error.full);
       if (error.kind !== 'cancelled') {
-        if (!build) ctx.results.recordVerifyFailure(headerPath, `not verified: ${error.message.replace(/\.$/, '')}`, [error.message, error.fix].filter(Boolean).map(escapeMarkdown), target.name);
+        const loader = loaderDiagnostic(headerPath, error);
+        if (loader) {
+          // libbpf's own error, on the line it concerns: its own kind and fix, never the verifier's register advice.
+          ctx.results.recordVerify(headerPath, {
+            kind: 'verify-failed',
+            summary: 'not loaded: libbpf refused the object (not the verifier)',
+            details: [error.message, error.fix].filter(Boolean).map(escapeMarkdown),
+            target: target.name,
+            diagnostics: [{ uri: vscode.Uri.file(headerPath), diagnostic: loader }],
+          });
+        } else if (!build) {
+          ctx.results.recordVerifyFailure(headerPath, `not verified: ${error.message.replace(/\.$/, '')}`, [error.message, error.fix].filter(Boolean).map(escapeMarkdown), target.name);
+        }
         void showProblem(ctx, error);
       }
       return { verdict: 'unknown', problem: { kind: error.kind, message: error.message, fix: error.fix } };
@@ -143,6 +156,26 @@ export function describeFigures(stats: VerifierStats | null, programs: readonly 
     });
   }
   return { summary: text, details, perProgram };
+}
+
+/** A loader failure that names a symbol of the header, as a diagnostic on that symbol's line (source `libbpf`). */
+function loaderDiagnostic(headerPath: string, problem: VerifyProblem): vscode.Diagnostic | undefined {
+  if (problem.kind !== 'loader-failed' || !problem.subject || !headerPath.endsWith('.h')) return undefined;
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === headerPath);
+  let text: string;
+  try {
+    text = open?.getText() ?? fs.readFileSync(headerPath, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const at = locateLoaderSubject(text, problem.subject);
+  if (!at) return undefined;
+  const position = new vscode.Position(at.line - 1, at.column - 1);
+  const range = open?.getWordRangeAtPosition(position) ?? new vscode.Range(position, position.translate(0, problem.subject.symbol.length));
+  const diagnostic = new vscode.Diagnostic(range, `${problem.message}${problem.fix ? `\nFix: ${problem.fix}` : ''}`, vscode.DiagnosticSeverity.Error);
+  diagnostic.source = 'libbpf';
+  diagnostic.code = 'loader-failed';
+  return diagnostic;
 }
 
 async function showProblem(ctx: CiliumCustomContext, problem: VerifyProblem): Promise<void> {

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { callsMapName, callsMapPath } from '../../../src/core/endpoints/ids';
+import { callsMapName, callsMapPath } from '../../../src/core/ids';
 import { listBpffs } from './pins';
 
 const BPFFS = '/sys/fs/bpf';

@@ -16,7 +16,7 @@ import {
   sanitizePinName,
   slotKeyArgv,
   ValidationError,
-} from '../../../src/core/endpoints/ids';
+} from '../../../src/core/ids';
 import { ScriptedTarget } from './scriptedTarget';
 
 const HOSTILE_IDS: unknown[] = ['1; rm -rf /', '-1', '65536', '0x10', ' 5', '5 ', '0', '', '1e3', '1.0', '+5', '０5', '5\n', '$(id)', '`id`', '00000', '123456', -1, 0, 65536, 1.5, NaN, Infinity, null, undefined, {}, [], '99999'];

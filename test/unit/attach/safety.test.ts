@@ -2,9 +2,9 @@
 // component, how the node-state folder is named, and that a journal is read only when it is whole.
 import * as assert from 'node:assert/strict';
 import { parseJournal } from '../../../src/core/attach/journal';
-import { isPinName, resolvePinPrefix } from '../../../src/core/attach/pinScope';
+import { isPinName, resolvePinPrefix } from '../../../src/core/pins/pinScope';
 import { misplaced } from '../../../src/core/attach/removal';
-import { ValidationError } from '../../../src/core/endpoints/ids';
+import { ValidationError } from '../../../src/core/ids';
 import { LocalTarget } from '../../../src/core/target';
 import { nodeStateDir } from '../../../src/core/target/nodeLock';
 

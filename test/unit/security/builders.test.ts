@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BuildInputError, buildMakeArgs, makeVariable } from '../../../src/core/build/makeArgs';
 import type { MakeDirectory } from '../../../src/core/build/makeDirectory';
-import { parseEndpointId, parseHook, parseHooks, parsePinName, parsePinPrefix, sanitizePinName, callsMapPath, ValidationError } from '../../../src/core/endpoints/ids';
+import { parseEndpointId, parseHook, parseHooks, parsePinName, parsePinPrefix, sanitizePinName, callsMapPath, ValidationError } from '../../../src/core/ids';
 import { isValidIfName, isValidNetnsName, SandboxError, sandboxCommands, sandboxNames, validateCount, validateEndpointId, validateIdentity, validateReturnCode } from '../../../src/core/sandbox/names';
 import { createTarget, SshTarget } from '../../../src/core/target';
 import { shellQuote } from '../../../src/core/target/shellQuote';

@@ -1,51 +1,11 @@
-// Why an attach, detach, discovery or map dump could not do its job, each with the fix. Invalid input is a
-// ValidationError (ids.ts), raised before any command runs.
+// A failed bpftool (or other) run on a target, as the problem attach, detach, discovery and map dumps report: its own
+// error text, and the environment problems (no bpftool, no permission, cancelled, connection) that have a fix.
 import { describeTargetFailure } from '../target';
 import type { RunResult } from '../process';
 import type { Target } from '../target/target';
 import { classifyRunProblem } from '../verify/verifyErrors';
-import { bpftoolError } from '../maps/bpftoolJson';
-
-export type CustomCallsProblemKind =
-  | 'bpftool-missing'
-  | 'not-permitted'
-  | 'bpffs-not-mounted'
-  | 'connection'
-  | 'cancelled'
-  | 'timeout'
-  | 'no-calls-map'
-  | 'wrong-map'
-  | 'slot-occupied'
-  | 'verifier-rejected'
-  | 'verify-failed'
-  | 'pin-exists'
-  | 'load-failed'
-  | 'wrong-program'
-  | 'update-failed'
-  | 'readback-mismatch'
-  | 'not-ours'
-  | 'not-found'
-  | 'busy'
-  | 'program-changed'
-  | 'target';
-
-export class CustomCallsProblem extends Error {
-  /** Steps a failed rollback could not undo (empty when everything was restored). */
-  rollbackFailures: string[] = [];
-
-  constructor(
-    readonly kind: CustomCallsProblemKind,
-    message: string,
-    readonly fix = '',
-  ) {
-    super(message);
-  }
-
-  get full(): string {
-    const extra = this.rollbackFailures.length ? ` Rollback incomplete: ${this.rollbackFailures.join('; ')}.` : '';
-    return `${this.fix ? `${this.message} ${this.fix}` : this.message}${extra}`;
-  }
-}
+import { CustomCallsProblem } from '../problem';
+import { bpftoolError } from './bpftoolJson';
 
 /** bpftool's own error text for a failed run (its -j {"error"} object, else the last stderr line). */
 export function runErrorText(target: Target, run: RunResult): string {

@@ -1,7 +1,7 @@
 // Where our pins may live. The pin prefix (default <bpffs>/cilium-custom) is the root of everything attach makes and
 // detach or cleanup may remove, so it is checked before any command runs: it must be a folder of its own inside the
 // bpffs, outside what Cilium and iproute2 own, and not one of a verify's temporary folders.
-import { defaultPinPrefix, parsePinPrefix, trimRoot, ValidationError } from '../endpoints/ids';
+import { defaultPinPrefix, parsePinPrefix, trimRoot, ValidationError } from '../ids';
 import type { Target } from '../target/target';
 import { VERIFY_SCRIPT_NAME } from '../verify/verifyScript';
 

@@ -3,7 +3,7 @@
 import type { Target } from '../target/target';
 import { mapLimited, showPinnedProg } from '../maps/bpftool';
 import type { BpfProgInfo } from '../maps/bpftoolJson';
-import { throwEnvironmentProblem } from '../endpoints/problem';
+import { throwEnvironmentProblem } from '../maps/runProblems';
 import { isPinName } from './pinScope';
 
 export interface OurProgram {
