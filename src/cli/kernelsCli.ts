@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import type { BuildResult } from '../core/build/build';
 import { formatDiagnostic } from '../core/build/clangDiagnostics';
+import { buildSettingsOf, type BuildSettings } from '../core/build/settings';
 import { fetchKernels, FETCHABLE, KernelCache, KernelFetchError, type FetchProgress } from '../core/kernels';
 import { hostKernelVersion, KernelNotAvailable, kernelTargets, resolveKernelRefs, verifyMatrix, type MatrixEntry, type MatrixKernel } from '../core/kernels/matrix';
 import type { Target } from '../core/target/target';
@@ -123,17 +124,14 @@ export function wantsMatrix(flags: MatrixFlags): boolean {
   return (flags.kernel?.length ?? 0) > 0 || flags.kernels !== undefined;
 }
 
-export interface MatrixCliRequest {
+export interface MatrixCliRequest extends BuildSettings {
   inputs: string[];
   flags: MatrixFlags;
   /** The host target (--ssh, --target, or this machine): used when "host" is among the kernels. */
   hostTarget: () => Target;
   json: boolean;
-  bundledSdkDir: string;
-  makeDirSetting?: string;
   logLevel: 'verbose' | 'errors-only';
   signal: AbortSignal;
-  timeoutMs?: number;
 }
 
 type MatrixJsonEntry = { kernel: string; target: string; input?: string } & ExplainJson & { problem?: string };
@@ -170,11 +168,9 @@ export async function runVerifyMatrix(request: MatrixCliRequest): Promise<number
     let entries: MatrixEntry[];
     try {
       entries = await verifyMatrix(request.inputs, kernels, {
-        bundledSdkDir: request.bundledSdkDir,
-        makeDirSetting: request.makeDirSetting,
+        ...buildSettingsOf(request),
         logLevel: request.logLevel,
         signal: request.signal,
-        ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
       });
     } catch (error) {
       if (!(error instanceof VerifyProblem)) throw error;

@@ -8,6 +8,7 @@ import type { MapsNode } from './views/mapsTree';
 import { generateCompileCommandsCommand } from './compileCommands';
 import type { CiliumCustomContext } from './context';
 import { explainLogCommand } from './verify/explainCommand';
+import { verifyMatrixCommand } from './verify/matrixCommand';
 import { showVerifierLogCommand, verifyCommand } from './verify/verifyCommand';
 
 type Handler = (ctx: CiliumCustomContext, ...args: unknown[]) => unknown;
@@ -22,6 +23,7 @@ interface CommandSpec {
 const COMMANDS: CommandSpec[] = [
   { id: 'ciliumCustom.build', handler: buildCommand, needsTrust: true },
   { id: 'ciliumCustom.verify', handler: verifyCommand, needsTrust: true },
+  { id: 'ciliumCustom.verifyMatrix', handler: verifyMatrixCommand, needsTrust: true },
   { id: 'ciliumCustom.selectTarget', handler: (ctx, name) => ctx.targets.select(typeof name === 'string' ? name : undefined), needsTrust: true },
   { id: 'ciliumCustom.showVerifierLog', handler: showVerifierLogCommand, needsTrust: false },
   { id: 'ciliumCustom.explainVerifierLog', handler: explainLogCommand, needsTrust: false },

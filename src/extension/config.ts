@@ -72,6 +72,12 @@ export class Config {
     return this.raw.get<boolean>('verify.detail', false) === true;
   }
 
+  /** The kernels "Verify on Kernel Matrix" asks (cached kernel names or versions, "host"); empty: pick each time. */
+  get verifyKernels(): string[] {
+    const value = this.raw.get<unknown>('verify.kernels', []);
+    return Array.isArray(value) ? value.filter((k): k is string => typeof k === 'string' && k.trim() !== '').map((k) => k.trim()) : [];
+  }
+
   get verifyTimeoutMs(): number {
     const seconds = this.raw.get<number>('verify.timeoutSeconds', 300);
     return Math.max(1, seconds) * 1000;

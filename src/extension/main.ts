@@ -18,6 +18,7 @@ import { registerCompileCommandsOffer } from './compileCommands';
 import { CiliumCustomContext } from './context';
 import { registerLanguageClient } from './languageClient';
 import { registerInsight } from './insight/register';
+import { registerKernelMatrix } from './verify/matrixCommand';
 import { registerVerifierLogLanguage } from './verifierLog/register';
 import type { TargetManager } from './targets/targetManager';
 import type { Results } from './verify/results';
@@ -44,6 +45,7 @@ export function activate(extension: vscode.ExtensionContext): CiliumCustomApi {
   registerTaskProvider(ctx);
   registerVerifierLogLanguage(ctx);
   registerInsight(ctx);
+  registerKernelMatrix(ctx);
   registerLanguageClient(ctx);
   watchScope(ctx);
   ctx.log.info(`activated in ${Date.now() - started} ms (bundled SDK: ${ctx.bundledSdkDir})`);

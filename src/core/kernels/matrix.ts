@@ -4,6 +4,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildHeader } from '../build/build';
+import { buildSettingsOf } from '../build/settings';
 import type { Target } from '../target/target';
 import { verifyHeaderOrObject, type VerifyRequest, type VerifyResult } from '../verify/verifyHeader';
 import { VerifyProblem } from '../verify/verifyErrors';
@@ -96,10 +97,7 @@ export async function verifyMatrix(inputs: readonly string[], kernels: readonly 
     // Built once here (make decides whether anything is stale), so that the kernels do not build it in parallel.
     const build = await buildHeader({
       headerPath: input,
-      bundledSdkDir: request.bundledSdkDir,
-      makeDirSetting: request.makeDirSetting,
-      make: request.make,
-      extraVariables: request.extraVariables,
+      ...buildSettingsOf(request),
       signal: request.signal,
       onOutput: request.onOutput,
     });

@@ -30,6 +30,8 @@ const IDENTITY = 12345;
 describe('endpoints and pinned maps views', function () {
   this.timeout(120_000);
   let api: Api;
+  /** Where the byte counter's pins went (named after the header, -N when that name is taken). */
+  let pinDir = '';
 
   before(async function () {
     if (process.getuid?.() !== 0) {
@@ -69,19 +71,22 @@ describe('endpoints and pinned maps views', function () {
   });
 
   it('attaching the byte counter through the command fills the two IPv4 hooks in the tree', async () => {
-    const record = await vscode.commands.executeCommand('ciliumCustom.attach', {
+    const record = (await vscode.commands.executeCommand('ciliumCustom.attach', {
       header: workspacePath('programs', 'bytecount.h'),
       endpointId: ENDPOINT,
       hooks: ['ipv4-ingress', 'ipv4-egress'],
-    });
+    })) as { pinName: string; pinDir: string } | undefined;
     assert.ok(record, 'attach returned its record');
+    // `bytecount`, or `bytecount-2` when a bytecount of someone else's is pinned on this machine already.
+    assert.match(record.pinName, /^bytecount(-\d+)?$/);
+    pinDir = record.pinDir;
     const hooks = await endpointHooks();
     const filled = hooks.filter((h) => h.slot?.progId !== null).map((h) => [h.slot?.hook, h.slot?.ours]);
     assert.deepEqual(filled, [
-      ['ipv4-ingress', 'bytecount'],
-      ['ipv4-egress', 'bytecount'],
+      ['ipv4-ingress', record.pinName],
+      ['ipv4-egress', record.pinName],
     ]);
-    assert.equal(String(api.views.endpoints.getTreeItem(hooks[0]).description).replace(/#\d+/, '#N'), 'bytecount #N', 'the header name comes first');
+    assert.equal(String(api.views.endpoints.getTreeItem(hooks[0]).description).replace(/#\d+/, '#N'), `${record.pinName} #N`, 'the header name comes first');
   });
 
   /** Runs a command that opens a quick pick, and answers that pick with `answer` until the command settles. */
@@ -157,18 +162,21 @@ describe('endpoints and pinned maps views', function () {
     await vscode.commands.executeCommand('ciliumCustom.detach', { endpointId: ENDPOINT, hooks: ['ipv4-ingress', 'ipv4-egress'] });
     const hooks = await endpointHooks();
     assert.ok(hooks.every((h) => h.slot?.progId === null));
-    assert.ok(!fs.existsSync('/sys/fs/bpf/cilium-custom/bytecount'), 'our pins are gone');
+    assert.ok(!fs.existsSync(pinDir), 'our pins are gone');
   });
 
   it('finds a program left in no slot and cleans it up through the command', async () => {
-    await vscode.commands.executeCommand('ciliumCustom.attach', { header: workspacePath('programs', 'bytecount.h'), endpointId: ENDPOINT, hooks: ['ipv4-ingress'] });
-    assert.ok(fs.existsSync('/sys/fs/bpf/cilium-custom/bytecount'));
+    const record = (await vscode.commands.executeCommand('ciliumCustom.attach', { header: workspacePath('programs', 'bytecount.h'), endpointId: ENDPOINT, hooks: ['ipv4-ingress'] })) as {
+      pinDir: string;
+    };
+    pinDir = record.pinDir;
+    assert.ok(fs.existsSync(pinDir));
     // The slot emptied behind the extension's back (by hand, or by an editor that died mid-detach).
     const map = `/sys/fs/bpf/tc/globals/cilium_calls_custom_${String(ENDPOINT).padStart(5, '0')}`;
     execFileSync('bpftool', ['map', 'delete', 'pinned', map, 'key', '0', '0', '0', '0']);
     const result = (await vscode.commands.executeCommand('ciliumCustom.cleanUpOrphans', { all: true })) as { orphans: { path: string }[]; failures: string[] };
-    assert.ok(result.orphans.some((o) => o.path === '/sys/fs/bpf/cilium-custom/bytecount'), JSON.stringify(result));
+    assert.ok(result.orphans.some((o) => o.path === pinDir), JSON.stringify(result));
     assert.deepEqual(result.failures, []);
-    assert.ok(!fs.existsSync('/sys/fs/bpf/cilium-custom/bytecount'), 'the leftover is gone');
+    assert.ok(!fs.existsSync(pinDir), 'the leftover is gone');
   });
 });
