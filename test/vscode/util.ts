@@ -213,3 +213,13 @@ export async function requestScreenshot(name: string, timeoutMs = 30_000): Promi
   await waitForCondition(() => fs.existsSync(done), { timeoutMs, intervalMs: 100, description: `the launcher's screenshot ${name}` });
   return true;
 }
+
+/**
+ * A suite's precondition (root, a bpffs): skips the suite when it does not hold on a developer's machine, and fails
+ * it under CI=true, where the real thing must run.
+ */
+export function requireOrSkip(ctx: Mocha.Context, ok: boolean, reason: string): void {
+  if (ok) return;
+  if (process.env.CI === 'true') throw new Error(`${reason} under CI=true`);
+  ctx.skip();
+}

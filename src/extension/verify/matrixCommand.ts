@@ -6,16 +6,14 @@
 // one row per kernel: verdict, instructions processed, stack depth.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BuildResult } from '../../core/build/build';
 import { hostKernelVersion, KernelCache, KernelNotAvailable, kernelTargets, resolveKernelRefs, verifyMatrix, type MatrixKernel } from '../../core/kernels';
 import type { Target } from '../../core/target/target';
 import { VerifyProblem } from '../../core/verify/verifyErrors';
-import { logClangDiagnostics } from '../build/buildCommand';
 import type { CiliumCustomContext } from '../context';
-import { publishBuildDiagnostics } from '../diagnostics';
 import { resolveHeader } from '../headerArgument';
 import { escapeMarkdown } from './results';
 import { VERIFIER_SOURCE } from './verifierDiagnostics';
+import { publishProblemBuild } from './verifyCommand';
 
 export const MATRIX_VIEW_ID = 'ciliumCustom.kernelMatrix';
 
@@ -134,12 +132,7 @@ export async function verifyMatrixCommand(ctx: CiliumCustomContext, arg?: unknow
       return { header: headerPath, rows };
     } catch (error) {
       if (!(error instanceof VerifyProblem)) throw error;
-      const build = (error as { build?: BuildResult }).build;
-      if (build) {
-        publishBuildDiagnostics(ctx.buildDiagnostics, headerPath, build.diagnostics);
-        logClangDiagnostics(ctx, build.diagnostics);
-        ctx.results.recordBuild(headerPath, build);
-      }
+      publishProblemBuild(ctx, headerPath, error);
       ctx.log.error(error.full);
       if (error.kind !== 'cancelled') void vscode.window.showErrorMessage(`Cilium Custom: ${error.message}`, { detail: error.fix });
       return { header: headerPath, rows: [], problem: { kind: error.kind, message: error.message, fix: error.fix } };

@@ -60,12 +60,7 @@ export async function verifyCommand(ctx: CiliumCustomContext, arg?: unknown): Pr
       return { verdict: result.log.verdict, result, logFile, programs };
     } catch (error) {
       if (!(error instanceof VerifyProblem)) throw error;
-      const build = (error as { build?: BuildResult }).build;
-      if (build) {
-        publishBuildDiagnostics(ctx.buildDiagnostics, headerPath, build.diagnostics);
-        logClangDiagnostics(ctx, build.diagnostics);
-        ctx.results.recordBuild(headerPath, build);
-      }
+      const build = publishProblemBuild(ctx, headerPath, error);
       ctx.log.error(error.full);
       if (error.kind !== 'cancelled') {
         const loader = loaderDiagnostic(headerPath, error);
@@ -156,6 +151,17 @@ export function describeFigures(stats: VerifierStats | null, programs: readonly 
     });
   }
   return { summary: text, details, perProgram };
+}
+
+/** The build a verify problem carries (a header that does not build): its diagnostics, log lines and result. */
+export function publishProblemBuild(ctx: CiliumCustomContext, headerPath: string, problem: VerifyProblem): BuildResult | undefined {
+  const build = (problem as { build?: BuildResult }).build;
+  if (build) {
+    publishBuildDiagnostics(ctx.buildDiagnostics, headerPath, build.diagnostics);
+    logClangDiagnostics(ctx, build.diagnostics);
+    ctx.results.recordBuild(headerPath, build);
+  }
+  return build;
 }
 
 /** A loader failure that names a symbol of the header, as a diagnostic on that symbol's line (source `libbpf`). */

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { getExtension, requestScreenshot, workspacePath } from '../util';
+import { getExtension, requestScreenshot, workspacePath, requireOrSkip } from '../util';
 
 // Test-only view of the extension's exported API (src/extension/main.ts CiliumCustomApi).
 interface Node {
@@ -34,10 +34,7 @@ describe('endpoints and pinned maps views', function () {
   let pinDir = '';
 
   before(async function () {
-    if (process.getuid?.() !== 0) {
-      if (process.env.CI === 'true') throw new Error('the sandbox endpoint needs root under CI=true');
-      this.skip();
-    }
+    requireOrSkip(this, process.getuid?.() === 0, 'the sandbox endpoint needs root');
     api = getExtension().exports as Api;
     await vscode.commands.executeCommand('ciliumCustom.removeSandbox', { endpointId: ENDPOINT });
     const up = await vscode.commands.executeCommand('ciliumCustom.createSandbox', { endpointId: ENDPOINT, identity: IDENTITY });

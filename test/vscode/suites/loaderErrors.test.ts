@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { closeAllEditors, lineOf, openFile, waitForActivation, workspacePath } from '../util';
+import { closeAllEditors, lineOf, openFile, waitForActivation, workspacePath, requireOrSkip } from '../util';
 
 const DIR = 'loader-errors';
 const PRELUDE = '#include <bpf/ctx/skb.h>\n#include <bpf/api.h>\n\n';
@@ -25,10 +25,7 @@ describe('loader failures are their own kind of diagnostic', function () {
   this.timeout(120_000);
 
   before(async function () {
-    if (process.getuid?.() !== 0) {
-      if (process.env.CI === 'true') throw new Error('verifying needs root under CI=true');
-      this.skip();
-    }
+    requireOrSkip(this, process.getuid?.() === 0, 'verifying needs root');
     await waitForActivation();
     fs.mkdirSync(workspacePath(DIR), { recursive: true });
     for (const [name, text] of Object.entries(HEADERS)) fs.writeFileSync(workspacePath(DIR, name), text);

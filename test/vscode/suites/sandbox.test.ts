@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { getExtension } from '../util';
+import { getExtension, requireOrSkip } from '../util';
 
 interface Node {
   kind: string;
@@ -35,10 +35,7 @@ describe('sandbox commands on any sandbox id', function () {
   }
 
   before(async function () {
-    if (process.getuid?.() !== 0) {
-      if (process.env.CI === 'true') throw new Error('the sandbox endpoint needs root under CI=true');
-      this.skip();
-    }
+    requireOrSkip(this, process.getuid?.() === 0, 'the sandbox endpoint needs root');
     api = getExtension().exports as Api;
     for (const id of [FIRST, SECOND]) {
       await vscode.commands.executeCommand('ciliumCustom.removeSandbox', { endpointId: id });

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { closeAllEditors, getExtension, openFile, waitForActivation, waitForDiagnostics, workspacePath } from '../util';
+import { closeAllEditors, getExtension, openFile, waitForActivation, waitForDiagnostics, workspacePath, requireOrSkip } from '../util';
 
 const DIR = 'snippet-set';
 /** The pieces of a tail-call program, in the README's order (the system test checks the README says so). */
@@ -20,10 +20,7 @@ describe('the tail-call snippets, expanded together in the editor', function () 
   this.timeout(120_000);
 
   before(async function () {
-    if (process.getuid?.() !== 0) {
-      if (process.env.CI === 'true') throw new Error('verifying needs root under CI=true');
-      this.skip();
-    }
+    requireOrSkip(this, process.getuid?.() === 0, 'verifying needs root');
     await waitForActivation();
     fs.mkdirSync(workspacePath(DIR), { recursive: true });
   });
