@@ -20,6 +20,9 @@ function medianPass(passes: PassResult[]): PassResult {
 }
 
 export interface ParseBenchResult {
+  /** The slow fixture's level-2 log (kept in the work directory for the heat map bench) and its header. */
+  logFile: string;
+  header: string;
   logBytes: number;
   fileBytes: number;
   copies: number;
@@ -79,7 +82,6 @@ export async function parseBench(work: string, bpffsRoot: string): Promise<Parse
   const copies = Math.ceil(TARGET_BYTES / logBytes);
   fs.copyFileSync(log, big);
   for (let i = 1; i < copies; i++) fs.appendFileSync(big, fs.readFileSync(log));
-  fs.rmSync(log);
   const fileBytes = fs.statSync(big).size;
   // Warm the page cache once so that both passes read from memory; then pairs of passes, interleaved, and the
   // median pass of each (by time) reported.
@@ -91,5 +93,5 @@ export async function parseBench(work: string, bpffsRoot: string): Promise<Parse
     parses.push(await runPass('parse', big));
   }
   fs.rmSync(big);
-  return { logBytes, fileBytes, copies, generateMs, parse: medianPass(parses), split: medianPass(splits), passes: PASSES };
+  return { logFile: log, header: path.join(work, 'too_many_insns.h'), logBytes, fileBytes, copies, generateMs, parse: medianPass(parses), split: medianPass(splits), passes: PASSES };
 }

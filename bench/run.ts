@@ -1,4 +1,4 @@
-// `npm run bench`: parser throughput, local verify overhead, remote (SSH) connection reuse, map paging and the CLI, as a table with
+// `npm run bench`: parser throughput, local verify overhead, remote (SSH) connection reuse, map paging, Watch Map's sampler CPU and the CLI, as a table with
 // ratios; the same numbers go to bench-results/latest.json. Needs root, bpftool, clang, a mounted bpffs and sshd
 // (the remote part is skipped without sshd). Everything it makes (temp files, pins, sshd) is removed at the end.
 //
@@ -21,12 +21,16 @@ import { REPO, SDK_DIR } from '../test/system/helpers/fixtures';
 import { bpffsMounted, hasCommand, isRoot } from '../test/system/helpers/require';
 import { sshdAvailable } from '../test/system/helpers/sshd';
 import { bpftoolLogToFile, buildSlowObject, parseBench, type ParseBenchResult } from './parseBench';
+import { heatMapBench, heatMapRows, type HeatMapBenchResult } from './heatMapBench';
 import { mapPagingBench, mapPagingRows, type MapPagingResult } from './mapPaging';
+import { progTestBench, progTestRows, type ProgTestBenchResult } from './progTestBench';
+import { watchBench, watchRows, type WatchBenchResult } from './watchBench';
 import { serverLatencyBench, type ServerLatencyResult } from './serverLatency';
 import { formatMarkdown, formatTable, type Row } from './table';
 import { cliBuildBench, cliStartBench, type CliBuildResult, type CliStartResult } from './cliBench';
 import { formatLoad, MachineLoad } from './machineLoad';
 import { localVerifyBench, remoteVerifyBench, type LocalVerifyResult, type RemoteVerifyResult } from './verifyBench';
+import { kernelsBench, kernelsRows, type KernelsBenchResult } from './kernelsBench';
 
 const BPFFS = '/sys/fs/bpf';
 const MB = 1000 * 1000;
@@ -73,13 +77,17 @@ async function main(): Promise<number> {
     process.exit(130);
   });
   let parse: ParseBenchResult;
+  let heat: HeatMapBenchResult;
   let local: LocalVerifyResult;
   let remote: RemoteVerifyResult | null = null;
   let slow: SlowResult | null = null;
   let paging: MapPagingResult;
+  let progTests: ProgTestBenchResult;
+  let watch: WatchBenchResult;
   let server: ServerLatencyResult;
   let cliStart: CliStartResult;
   let cliBuild: CliBuildResult;
+  let kernels: KernelsBenchResult | undefined;
   try {
     console.error('bench: CLI start-up...');
     cliStart = await cliStartBench(runs);
@@ -89,6 +97,8 @@ async function main(): Promise<number> {
 
     console.error('bench: generating a level-2 log of the slow fixture and parsing it...');
     parse = await parseBench(work, BPFFS);
+    console.error('bench: heat map of a 100 MB level-2 log, as the editor makes it...');
+    heat = await heatMapBench(work, parse.logFile, [parse.header]);
 
     const examples = path.join(work, 'examples');
     fs.cpSync(path.join(SDK_DIR, 'examples'), examples, { recursive: true });
@@ -100,11 +110,20 @@ async function main(): Promise<number> {
     console.error('bench: CLI build against make alone...');
     cliBuild = await cliBuildBench(header, SDK_DIR, Math.max(5, Math.round(runs / 2)));
 
+    console.error('bench: ns/packet of each bundled example (BPF_PROG_TEST_RUN)...');
+    progTests = await progTestBench(examples, work);
+
     console.error('bench: paging a 100k-entry BTF hash map...');
     paging = await mapPagingBench(work, BPFFS);
 
+    console.error('bench: Watch Map sampling a 1,000-entry map at 1 Hz for 30 s...');
+    watch = await watchBench();
+
     console.error(`bench: local verify x${runs}...`);
     local = await localVerifyBench(header, build.objectPath, BPFFS, runs);
+
+    console.error('bench: kernel VMs (cold, warm, the 4-kernel matrix)...');
+    kernels = await kernelsBench(build.objectPath, Math.max(5, Math.round(runs / 2)));
 
     if (sshdAvailable() && hasCommand('ssh')) {
       console.error('bench: remote verify through a throwaway sshd...');
@@ -158,7 +177,11 @@ async function main(): Promise<number> {
       { name: 'CLI verify --ssh: --ssh-persist 0 vs kept (ms)', ours: remote.cli.noKeepMs, baseline: remote.cli.laterMs, baselineName: 'kept connection', ratio: remote.cli.noKeepMs / remote.cli.laterMs },
     );
   }
+  if (kernels) rows.push(...kernelsRows(kernels));
+  rows.push(...heatMapRows(heat));
   rows.push(...mapPagingRows(paging));
+  rows.push(...progTestRows(progTests));
+  rows.push(...watchRows(watch));
   rows.push({
     name: `LS diagnostics after an edit, ${server.lines} lines (median ms)`,
     ours: server.editToDiagnostics.medianMs,
@@ -189,8 +212,12 @@ async function main(): Promise<number> {
     parse: { ...parse, parseMbps, splitMbps, ratio: parseMbps / splitMbps },
     local: { ...local, ratio: local.pipelineMedianMs / local.byHandMedianMs },
     remote,
+    kernels,
     slow,
+    heat,
     paging,
+    progTests,
+    watch,
     server,
     table: rows,
   };

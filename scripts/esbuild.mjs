@@ -51,6 +51,8 @@ const entries = [
     define: { 'import.meta.url': '__serverFileUrl' },
     banner: { js: "var __serverFileUrl = require('url').pathToFileURL(__filename).href;" },
   },
+  // The Watch Map webview (a browser page): uPlot and our script in one file, their CSS beside it (watchMap.css).
+  { entryPoints: ['src/webview/watchMap/main.ts'], outfile: 'dist/webview/watchMap.js', platform: 'browser', format: 'iife', target: 'es2022' },
 ];
 
 // The language server loads tree-sitter's runtime and the C grammar (.wasm) from beside dist/server.js.

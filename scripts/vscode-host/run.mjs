@@ -254,7 +254,40 @@ async function runSession(session, { host, browser, tmp, extensionsDir, developm
   writeFileSync(ackFile, 'done\n');
   // Let the tests module see the acknowledgement and return before the server goes.
   await delay(500);
+  const shutdown = await checkNoVmOutlivesEditor(workspace);
+  if (shutdown) {
+    results.tests.push(shutdown);
+    if (shutdown.state === 'passed') results.passed++;
+    else results.failed++;
+  }
   return { ...results, resultsCopy };
+}
+
+/**
+ * Warm kernel VMs must end with the editor. The kernel matrix suite writes the QEMU pids still running when it ends
+ * into the workspace (VM_PIDS_FILE); once the tests are done the extension host goes (deactivation shuts the VMs
+ * down; if the host dies first, their parent-death signal does), and every one of them must be gone within 20 s.
+ */
+async function checkNoVmOutlivesEditor(workspace) {
+  const file = path.join(workspace, '.cilium-custom-warm-vms');
+  if (!existsSync(file)) return undefined;
+  const vms = readFileSync(file, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  if (!vms.length) return undefined;
+  const started = Date.now();
+  while (vms.some(alive) && Date.now() - started < 20_000) await delay(100);
+  const left = vms.filter(alive);
+  const fullTitle = `harness: the ${vms.length} warm kernel VM(s) end with the editor`;
+  console.log(`vscode-host: ${vms.length} warm VM(s) when the tests ended; ${left.length ? `${left.length} still running after 20 s` : `gone ${Date.now() - started} ms later`}`);
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return left.length
+    ? { fullTitle, state: 'failed', error: `QEMU ${left.join(', ')} outlived the editor by 20 s` }
+    : { fullTitle, state: 'passed', durationMs: Date.now() - started };
 }
 
 /**

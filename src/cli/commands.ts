@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Run> = {
   cleanup: () => (require('./cleanupCli') as typeof import('./cleanupCli')).runCleanupCli,
   kernels: () => (require('./kernelsCli') as typeof import('./kernelsCli')).runKernelsCli,
   targets: () => (require('./targetsCli') as typeof import('./targetsCli')).runTargetsCli,
+  test: () => (require('./testCli') as typeof import('./testCli')).runTestCli,
 };
 export const commandUsage = (command: string): string => (require('./usage') as typeof import('./usage')).COMMAND_USAGE[command];
 const isPrivilegeError = (error: unknown): boolean => error instanceof (require('./privilege') as typeof import('./privilege')).PrivilegeError;

@@ -6,7 +6,7 @@ import { USAGE } from './usage';
 
 // Only the command names: their code is in commands.ts, loaded once a command is to run. `--help` and `--version`
 // load nothing more than this file, the help texts and the output guards.
-const COMMAND_NAMES = new Set(['build', 'verify', 'explain', 'sandbox', 'attach', 'detach', 'endpoints', 'maps', 'cleanup', 'kernels', 'targets']);
+const COMMAND_NAMES = new Set(['build', 'verify', 'explain', 'sandbox', 'attach', 'detach', 'endpoints', 'maps', 'cleanup', 'kernels', 'targets', 'test']);
 
 // esbuild defines this from package.json (scripts/esbuild.mjs); the tsc build (tests) reads package.json instead.
 declare const __CILIUM_CUSTOM_VERSION__: string | undefined;

@@ -111,6 +111,20 @@ A local stand-in for a Cilium endpoint: a network namespace and veth pair, a moc
 tail-calls the four custom-call slots of the cilium_calls_custom_<ID> map it pins, and real traffic.
 Exit codes: 0 done, 1 failed, 2 bad usage.`;
   },
+  test: `usage: cilium-custom test <header.h|header.test.json> [options]
+Run the header's packet test cases (header.test.json beside it) in the kernel: build and verify as
+verify does, then for each case load the program afresh, seed its maps, run the packet through
+BPF_PROG_TEST_RUN (bpftool prog run) with the identity and the datapath's return code in the cb meta
+word, and compare the return code and the maps. Temporary pins are removed afterwards.
+  --case NAME      run only this case (repeatable)
+  --bench          also time each case: the median of several rounds of --repeat runs, in ns/packet
+  --repeat N       runs per bench round (default 100000)
+  --rounds N       bench rounds (default 5)
+  --kernel K       run in the VM of cached kernel K (cilium-custom kernels list); no timings under emulation
+  --json           one JSON object on stdout
+${BUILD_FLAGS}
+${TARGET_FLAGS}
+Exit codes: 0 every case passed, 1 a case failed or the run failed, 2 bad usage or a malformed test file.`,
   targets: `usage: cilium-custom targets [--close] [--json]
 SSH connections kept between runs: a command over --ssh or --target leaves its connection up for
 --ssh-persist seconds (default 300) so that the next run skips the handshake. Lists them, or closes them.
@@ -133,6 +147,7 @@ commands:
   cleanup [--dry-run]                  remove what earlier runs left behind
   sandbox up|traffic|down|status       a local stand-in for a Cilium endpoint (root)
   kernels list|fetch|add|remove        kernels for verify --kernel (5.10, 6.1, 6.12 from Debian, or your own)
+  test <header.h|file.test.json>       run the header's packet test cases in the kernel (--bench: ns/packet)
   targets [--close]                    SSH connections kept between runs; close them
 
   --help, -h       this text        --version        the version

@@ -10,6 +10,8 @@ import type { CiliumCustomContext } from './context';
 import { explainLogCommand } from './verify/explainCommand';
 import { verifyMatrixCommand } from './verify/matrixCommand';
 import { showVerifierLogCommand, verifyCommand } from './verify/verifyCommand';
+import { watchMapCommand } from './watch/watchCommand';
+import { runTestsCommand } from './testing/register';
 
 type Handler = (ctx: CiliumCustomContext, ...args: unknown[]) => unknown;
 
@@ -35,6 +37,8 @@ const COMMANDS: CommandSpec[] = [
   { id: 'ciliumCustom.loadMoreEntries', handler: (ctx, node) => ctx.views.maps.loadMore(node as MapsNode), needsTrust: true },
   { id: 'ciliumCustom.copyMapEntry', handler: (ctx, node) => ctx.views.copyEntry(node as MapsNode), needsTrust: false },
   { id: 'ciliumCustom.openMapDump', handler: (ctx, node) => ctx.views.openDump(node as MapsNode), needsTrust: true },
+  { id: 'ciliumCustom.watchMap', handler: watchMapCommand, needsTrust: true },
+  { id: 'ciliumCustom.runTests', handler: runTestsCommand, needsTrust: true },
   { id: 'ciliumCustom.createSandbox', handler: (ctx, arg) => createSandboxCommand(ctx, arg as never), needsTrust: true },
   { id: 'ciliumCustom.sandboxTraffic', handler: (ctx, arg) => sandboxTrafficCommand(ctx, arg as never), needsTrust: true },
   { id: 'ciliumCustom.removeSandbox', handler: (ctx, arg) => removeSandboxCommand(ctx, arg as never), needsTrust: true },

@@ -78,6 +78,12 @@ export class Config {
     return Array.isArray(value) ? value.filter((k): k is string => typeof k === 'string' && k.trim() !== '').map((k) => k.trim()) : [];
   }
 
+  /** How long an idle kernel VM is kept for the next matrix verify; 0: not kept. */
+  get vmIdleMs(): number {
+    const seconds = this.raw.get<number>('verify.vmIdleSeconds', 300);
+    return Number.isFinite(seconds) ? Math.max(0, seconds) * 1000 : 300_000;
+  }
+
   get verifyTimeoutMs(): number {
     const seconds = this.raw.get<number>('verify.timeoutSeconds', 300);
     return Math.max(1, seconds) * 1000;
@@ -107,6 +113,17 @@ export class Config {
 
   get mapAutoRefreshSeconds(): number {
     return Math.max(0, this.raw.get<number>('maps.autoRefreshSeconds', 0));
+  }
+
+  /** Watch Map's sample interval (ms), 100 ms to 1 h. */
+  get watchIntervalMs(): number {
+    const value = this.raw.get<number>('watch.intervalMs', 1000);
+    return typeof value === 'number' && Number.isFinite(value) ? Math.min(3_600_000, Math.max(100, Math.round(value))) : 1000;
+  }
+
+  /** Run a header's test cases when it (or its .test.json) is saved. */
+  get testRunOnSave(): boolean {
+    return this.raw.get<boolean>('test.runOnSave', false) === true;
   }
 
   get offerCompileCommands(): boolean {

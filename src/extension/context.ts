@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { VmPool } from '../core/kernels/vmPool';
 import { Config } from './config';
 import { Log } from './log';
 import { TargetManager } from './targets/targetManager';
@@ -24,6 +25,11 @@ export class CiliumCustomContext implements vscode.Disposable {
   lastVerifierLog: string | undefined;
   /** Each header's last build and verify result: the status item of the active header, stale marking (verify/results.ts). */
   readonly results: Results;
+  /** Kernel VMs kept warm between matrix verifies; all of them end with the extension (see disposeAsync). */
+  readonly vmPool: VmPool;
+  /** Work that deactivation waits for: VMs and SSH connections shutting down. */
+  private readonly closers: Array<() => Promise<void>> = [];
+  private closing: Promise<unknown> = Promise.resolve();
   private scoped = false;
   private scopeListeners: (() => void)[] = [];
 
@@ -35,6 +41,24 @@ export class CiliumCustomContext implements vscode.Disposable {
     this.targets = this.own(new TargetManager(this));
     this.views = new Views(this);
     this.results = this.own(new Results(this));
+    this.vmPool = new VmPool({ idleMs: this.config.vmIdleMs });
+    this.closers.push(() => this.vmPool.closeAll());
+    this.own(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('ciliumCustom.verify.vmIdleSeconds')) this.vmPool.setIdleMs(this.config.vmIdleMs);
+      }),
+    );
+  }
+
+  /** Registers shutdown work that deactivation waits for (e.g. closing SSH control sockets). */
+  closeOnDeactivate(closer: () => Promise<void>): void {
+    this.closers.push(closer);
+  }
+
+  /** Disposes of everything, then waits for the registered shutdown work (VS Code waits for deactivate's promise). */
+  async disposeAsync(): Promise<void> {
+    this.dispose();
+    await this.closing;
   }
 
   /** Where the next verifier log of a header goes: one file per header in the extension's storage. */
@@ -79,5 +103,7 @@ export class CiliumCustomContext implements vscode.Disposable {
         // Keep disposing the rest.
       }
     }
+    const closers = this.closers.splice(0);
+    if (closers.length) this.closing = Promise.all(closers.map((close) => close().catch(() => undefined)));
   }
 }

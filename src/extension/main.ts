@@ -19,6 +19,7 @@ import { CiliumCustomContext } from './context';
 import { registerLanguageClient } from './languageClient';
 import { registerInsight } from './insight/register';
 import { registerKernelMatrix } from './verify/matrixCommand';
+import { registerProgTests, type ProgTestsApi } from './testing/register';
 import { registerVerifierLogLanguage } from './verifierLog/register';
 import type { TargetManager } from './targets/targetManager';
 import type { Results } from './verify/results';
@@ -32,6 +33,8 @@ export interface CiliumCustomApi {
   views: Views;
   results: Results;
   targets: TargetManager;
+  /** Packet test cases in the Testing view (testing/register.ts). */
+  progTests: ProgTestsApi;
 }
 
 let current: CiliumCustomContext | undefined;
@@ -46,16 +49,20 @@ export function activate(extension: vscode.ExtensionContext): CiliumCustomApi {
   registerVerifierLogLanguage(ctx);
   registerInsight(ctx);
   registerKernelMatrix(ctx);
+  const progTests = registerProgTests(ctx);
   registerLanguageClient(ctx);
   watchScope(ctx);
   ctx.log.info(`activated in ${Date.now() - started} ms (bundled SDK: ${ctx.bundledSdkDir})`);
   current = ctx;
-  return { views: ctx.views, results: ctx.results, targets: ctx.targets };
+  return { views: ctx.views, results: ctx.results, targets: ctx.targets, progTests };
 }
 
-export function deactivate(): void {
-  current?.dispose();
+export async function deactivate(): Promise<void> {
+  const ctx = current;
   current = undefined;
+  // Awaited: QEMU VMs and SSH control masters end before the extension host goes (they would die with it anyway,
+  // through their parent-death signal and ControlPersist, but not at once).
+  await ctx?.disposeAsync();
 }
 
 /**

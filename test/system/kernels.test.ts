@@ -9,13 +9,17 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KernelCache, KernelTarget, type CachedKernel } from '../../src/core/kernels';
-import { VM_DIR_PREFIX } from '../../src/core/kernels/vm';
+import { KernelTarget, VmPool, type CachedKernel } from '../../src/core/kernels';
+import { buildHeader } from '../../src/core/build/build';
+import { verifyHeaderOrObject } from '../../src/core/verify/verifyHeader';
+import { VM_DIR_PREFIX } from '../../src/core/kernels/qemu';
 import { runCli, startCli } from './helpers/cli';
 import { copyInto, expectation, HEADER_FIXTURES, SDK_DIR, tempDir } from './helpers/fixtures';
-import { hasCommand, requireBpf, requireOrSkip, requireToolchain } from './helpers/require';
+import { fill, privateMount } from './helpers/faults';
+import { NODE_KERNELS, requireKernels } from './helpers/kernels';
+import { isRoot, requireBpf, requireOrSkip, requireToolchain } from './helpers/require';
+import { ASSEMBLY, expanderFor, loadSnippets } from './helpers/snippets';
 
-const NODE_KERNELS = ['5.10', '6.1', '6.12'];
 const FIXTURE = path.join(HEADER_FIXTURES, 'percpu_const_key.h');
 const SLOW_HEADER = path.join(HEADER_FIXTURES, 'slow', 'too_many_insns.h');
 const EXAMPLES_DIR = path.join(SDK_DIR, 'examples');
@@ -48,6 +52,15 @@ function qemuProcessesUnder(dir: string): number[] {
   return pids;
 }
 
+/** A QEMU process started by this test process (its VM folder carries our pid). */
+function isOurs(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${VM_DIR_PREFIX}${process.pid}-`);
+  } catch {
+    return false;
+  }
+}
+
 function vmDirsUnder(dir: string): string[] {
   try {
     return fs.readdirSync(dir).filter((name) => name.startsWith(VM_DIR_PREFIX));
@@ -70,7 +83,6 @@ function hostVersion(): number[] {
 
 describe('kernel matrix: real kernels in QEMU (issue 14)', function () {
   this.timeout(300_000);
-  const cache = new KernelCache();
   let kernels: CachedKernel[] = [];
   let tmp: ReturnType<typeof tempDir>;
   /** TMPDIR of the CLIs a test starts: their VM folders go there, and must be gone afterwards. */
@@ -79,20 +91,7 @@ describe('kernel matrix: real kernels in QEMU (issue 14)', function () {
   before(async function () {
     this.timeout(900_000);
     requireToolchain(this);
-    for (const tool of ['qemu-system-x86_64', 'busybox', 'bpftool']) {
-      requireOrSkip(this, hasCommand(tool), `${tool} is not installed (scripts/setup.sh installs qemu-system-x86, busybox, bpftool)`);
-    }
-    const missing = NODE_KERNELS.filter((name) => !cache.get(name));
-    const started = Date.now();
-    if (missing.length) {
-      const fetched = await runCli(['kernels', 'fetch', ...missing]);
-      console.log(`      kernels fetch ${missing.join(' ')}: ${((Date.now() - started) / 1000).toFixed(1)} s (exit ${fetched.code})`);
-      requireOrSkip(this, fetched.code === 0, `cilium-custom kernels fetch ${missing.join(' ')} failed (no network to deb.debian.org?): ${fetched.stderr.trim().split('\n').at(-1)}`);
-    } else {
-      console.log(`      kernels ${NODE_KERNELS.join(', ')}: already in ${cache.root}`);
-    }
-    kernels = NODE_KERNELS.map((name) => cache.get(name)!);
-    for (const k of kernels) requireOrSkip(this, k !== undefined, 'a fetched kernel is missing from the cache');
+    kernels = await requireKernels(this);
   });
 
   beforeEach(() => {
@@ -165,14 +164,22 @@ describe('kernel matrix: real kernels in QEMU (issue 14)', function () {
     assert.match(run.stderr, /kernel 6\.1 \(6\.1\.[0-9]+\) booted in [0-9.]+ s \((tcg|kvm)\)/);
   });
 
-  it('the bundled examples are accepted on 5.10, 6.1, 6.12 and the host (one boot per kernel for all of them)', async function () {
+  it('every bundled example and every snippet is accepted on 5.10, 6.1, 6.12 and the host (one boot per kernel for all of them)', async function () {
     requireBpf(this);
     const dir = copyInto(EXAMPLES_DIR, tmp.dir, 'examples');
-    const headers = fs.readdirSync(dir).filter((f) => f.endsWith('.h')).sort().map((f) => path.join(dir, f));
-    assert.ok(headers.length >= 4);
+    const examples = fs.readdirSync(dir).filter((f) => f.endsWith('.h')).sort().map((f) => path.join(dir, f));
+    assert.ok(examples.length >= 4);
+    // Each snippet as the snippet suite assembles it into a complete header (helpers/snippets.ts ASSEMBLY).
+    const snippets = loadSnippets();
+    const snippetHeaders = Object.keys(ASSEMBLY).map((prefix) => {
+      const header = path.join(tmp.dir, `snippet_${prefix}.h`);
+      fs.writeFileSync(header, `${ASSEMBLY[prefix](expanderFor(snippets, header))}\n`);
+      return header;
+    });
+    const headers = [...examples, ...snippetHeaders];
     const started = Date.now();
     const run = await runCli(['verify', ...headers, '--kernels', 'all', '--json'], env());
-    console.log(`      ${headers.length} examples on 4 kernels: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`      ${examples.length} examples and ${snippetHeaders.length} snippets on 4 kernels: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     const { matrix } = JSON.parse(run.stdout) as MatrixJson;
     const targets = [...new Set(matrix.map((e) => e.target))];
@@ -206,6 +213,85 @@ describe('kernel matrix: real kernels in QEMU (issue 14)', function () {
     } finally {
       await target.dispose();
     }
+  });
+
+  describe('warm VMs (a VmPool, as the editor keeps them)', () => {
+    /** The object of the constant-key fixture, built once on the host: each verify below is the VM's work alone. */
+    async function fixtureObject(): Promise<string> {
+      const build = await buildHeader({ headerPath: copyInto(FIXTURE, tmp.dir), bundledSdkDir: SDK_DIR });
+      assert.ok(build.ok, build.failure);
+      return build.objectPath;
+    }
+
+    it('the second verify on a kernel skips the boot: same verdict, well under a second', async () => {
+      const object = await fixtureObject();
+      const pool = new VmPool({ idleMs: 60_000 });
+      const target = new KernelTarget({ kernel: kernels[1], pool });
+      try {
+        const times: number[] = [];
+        const verdicts: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const started = Date.now();
+          const result = await verifyHeaderOrObject({ input: object, target, logLevel: 'verbose', bundledSdkDir: SDK_DIR });
+          times.push(Date.now() - started);
+          verdicts.push(`${result.log.verdict}:${result.located?.error?.line}`);
+        }
+        console.log(`      kernel 6.1: first verify ${times[0]} ms (boot), then ${times.slice(1).join(', ')} ms (warm)`);
+        assert.equal(new Set(verdicts).size, 1, verdicts.join(' '));
+        assert.match(verdicts[0], /^rejected:/);
+        assert.equal(target.boots.length, 1, 'one boot for three verifies');
+        assert.equal(target.boots[0].jobs, 3);
+        // The bench holds the 0.5 s goal on an idle machine; here, with other suites around, a bound that still
+        // proves no boot happened (a TCG boot alone takes 2 s or more).
+        for (const ms of times.slice(1)) assert.ok(ms < 1500, `a warm verify took ${ms} ms`);
+        assert.equal(qemuProcessesUnder(os.tmpdir()).filter((pid) => isOurs(pid)).length, 1, 'one VM, still running');
+      } finally {
+        await pool.closeAll();
+      }
+      assert.deepEqual(qemuProcessesUnder(os.tmpdir()).filter((pid) => isOurs(pid)), [], 'closeAll ends the VM');
+    });
+
+    it('an idle VM shuts down after the idle timeout; the next run boots a fresh one', async () => {
+      const pool = new VmPool({ idleMs: 1000 });
+      const target = new KernelTarget({ kernel: kernels[0], pool });
+      try {
+        assert.equal((await target.run(['true'])).exitCode, 0);
+        assert.equal(pool.size, 1);
+        await waitFor('the idle VM to shut down', () => pool.size === 0 && qemuProcessesUnder(os.tmpdir()).filter(isOurs).length === 0, 20_000);
+        assert.equal((await target.run(['sh', '-c', 'exit 3'])).exitCode, 3);
+        assert.equal(target.boots.length, 2);
+      } finally {
+        await pool.closeAll();
+      }
+    });
+
+    it('a run queued behind one that hangs: the hung one times out, the queued one runs on a fresh VM', async () => {
+      const pool = new VmPool({ idleMs: 60_000 });
+      const target = new KernelTarget({ kernel: kernels[0], pool });
+      try {
+        const [hung, next] = await Promise.all([
+          target.run(['sh', '-c', 'exec sleep 600'], { timeoutMs: 2000 }),
+          target.run(['uname', '-r']),
+        ]);
+        assert.equal(hung.timedOut, true);
+        assert.equal(next.exitCode, 0, next.spawnError?.message);
+        assert.match(next.stderr, /^5\.10\./);
+        assert.equal(target.boots.length, 2);
+      } finally {
+        await pool.closeAll();
+      }
+    });
+
+    it('closeAll while a job runs: the job says the VM was shut down, and no QEMU is left', async () => {
+      const pool = new VmPool({ idleMs: 60_000 });
+      const target = new KernelTarget({ kernel: kernels[0], pool });
+      const running = target.run(['sh', '-c', 'echo started; exec sleep 600'], { onStderr: () => void pool.closeAll() });
+      const result = await running;
+      assert.equal(result.exitCode, null);
+      assert.match(target.describeFailure(result), /the VM of kernel 5\.10 \(5\.10\.[0-9]+\) was shut down/);
+      await pool.closeAll();
+      assert.deepEqual(qemuProcessesUnder(os.tmpdir()).filter(isOurs), []);
+    });
   });
 
   describe('kernels add, list, remove (a private cache)', () => {
@@ -283,6 +369,35 @@ describe('kernel matrix: real kernels in QEMU (issue 14)', function () {
       assert.equal(run.code, 1);
       assert.ok(Date.now() - started < 60_000);
       assert.match(run.stdout, /failed +.*kernel corrupt \(6\.1\.[0-9]+\) did not boot within 15 s \(QEMU was stopped\)/);
+    });
+
+    it('a full cache disk: kernels add says so and stores nothing; a full TMPDIR: the VM says so and leaves nothing', async function () {
+      requireOrSkip(this, isRoot(), 'mounting a small tmpfs needs root');
+      const disk = privateMount('tmpfs', 'size=4m');
+      try {
+        const image = kernels[1].vmlinuz;
+        let run = await runCli(['kernels', 'add', 'node-a', image], { ...env(), XDG_CACHE_HOME: disk.dir });
+        assert.equal(run.code, 1);
+        assert.match(run.stderr, /^cilium-custom: kernels add: no space left in the kernel cache .*cilium-custom\/kernels for node-a \([0-9]+ MB\): free some space there, or set XDG_CACHE_HOME to a roomier disk; nothing was stored\n$/);
+        assert.deepEqual(fs.readdirSync(path.join(disk.dir, 'cilium-custom', 'kernels')), [], 'no half-written entry or staging folder');
+
+        // TMPDIR on a disk with no room: the initramfs cannot be written.
+        fill(disk.dir);
+        // A build needs TMPDIR too (clang's dependency list), and says so.
+        const header = copyInto(FIXTURE, tmp.dir);
+        run = await runCli(['build', header], { TMPDIR: disk.dir });
+        assert.equal(run.code, 1);
+        assert.match(run.stderr, new RegExp(`^cilium-custom: cannot write the build's scratch files in ${disk.dir} \\(TMPDIR\\): No space left on device`));
+        assert.equal((await runCli(['build', header], env())).code, 0);
+        run = await runCli(['verify', header.replace(/\.h$/, '.o'), '--kernel', '6.1', '--json'], { TMPDIR: disk.dir });
+        assert.equal(run.code, 1, run.stderr);
+        const { matrix } = JSON.parse(run.stdout) as MatrixJson;
+        assert.match(matrix[0].error!.message, new RegExp(`could not write the initramfs of kernel 6\\.1 \\(6\\.1\\.[0-9]+\\): no space left in ${disk.dir} \\(TMPDIR\\)`));
+        assert.deepEqual(vmDirsUnder(disk.dir), [], 'no VM folder left');
+        assert.deepEqual(qemuProcessesUnder(disk.dir), []);
+      } finally {
+        disk.remove();
+      }
     });
 
     it('a VM that hangs in a job is killed at the job timeout', async () => {

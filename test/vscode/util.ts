@@ -201,6 +201,17 @@ export async function waitForCondition(
   }
 }
 
+/** Runs a command that opens a quick pick, and answers that pick with `answer` (a command) until the command settles. */
+export async function answeringQuickPick<T>(command: Thenable<T>, answer: string, timeoutMs = 60_000): Promise<T> {
+  let settled = false;
+  const result = Promise.resolve(command).finally(() => (settled = true));
+  for (const deadline = Date.now() + timeoutMs; !settled && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (!settled) await vscode.commands.executeCommand(answer);
+  }
+  return result;
+}
+
 /**
  * Asks the launcher for a picture of the workbench as it is now (test-results/vscode-NAME.png) and waits until it
  * is taken. Returns false when the launcher takes no pictures (e.g. under @vscode/test-electron).

@@ -15,7 +15,7 @@ import { ClangDiagnostic, parseClangDiagnostics, parseToolErrors } from './clang
 import { BuildInputError, MakeInvocation, objectPathFor } from './makeArgs';
 import { MakeDirectory, takesObjectPath } from './makeDirectory';
 import { planBuild, type PlanRequest } from './plan';
-import { removeScratch, removeStaleScratch, stageBuild, type Staging } from './staging';
+import { removeScratch, removeStaleScratch, ScratchDirError, stageBuild, type Staging } from './staging';
 
 export type { BuildFailureKind } from './buildFailure';
 export type { BuildSettings } from './settings';
@@ -114,6 +114,11 @@ async function buildLocked(request: BuildRequest, plan: { invocation: MakeInvoca
     staging = stageBuild(invocation, headerPath, takesObjectPath(makeDir) ? 'object-variable' : 'wrapper', makefileIn(makeDir.dir));
   } catch (error) {
     if (error instanceof BuildInputError) return { fields: {}, restoreNames: same, failure: { kind: 'input', failure: error.message, fix: '' } };
+    // The dependency list goes to TMPDIR: a full or read-only TMPDIR is not the header folder's fault.
+    if (error instanceof ScratchDirError) {
+      const failure = `${error.message} (TMPDIR): ${describeFsError(error.cause)}`;
+      return { fields: {}, restoreNames: same, failure: { kind: 'io', failure, fix: 'Free some space in TMPDIR, or point TMPDIR at a folder with room.' } };
+    }
     const failure = headerProblem(headerPath) ?? `cannot write the object next to the header, in ${path.dirname(headerPath)}: ${describeFsError(error)}`;
     return { fields: {}, restoreNames: same, failure: { kind: 'io', failure, fix: 'The object is written next to the header: the folder must be writable.' } };
   }

@@ -92,6 +92,16 @@ function stageObject(invocation: MakeInvocation, headerPath: string, mode: Stagi
   };
 }
 
+/** The build's scratch folder (in TMPDIR) could not be made: not the header folder's fault. */
+export class ScratchDirError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly cause: unknown,
+  ) {
+    super(`cannot write the build's scratch files in ${dir}`);
+  }
+}
+
 /** A recipe pastes the dependency file's path into a shell line unquoted: only such paths are used. */
 const SHELL_SAFE_PATH = /^[A-Za-z0-9._+/-]+$/;
 const DEPS_DIR_PREFIX = '.cilium-custom-deps-';
@@ -103,10 +113,16 @@ function depsBase(): string {
 
 /** `make ... -f <Makefile> -f <deps.mk>`: the real makefile first, so its default goal and MAKEFILE_LIST stay. */
 function captureDependencies(staging: Staging, makefile: string): Staging {
-  const scratchDir = fs.mkdtempSync(path.join(depsBase(), `${DEPS_DIR_PREFIX}${process.pid}-`));
+  let scratchDir: string | undefined;
+  try {
+    scratchDir = fs.mkdtempSync(path.join(depsBase(), `${DEPS_DIR_PREFIX}${process.pid}-`));
+    fs.writeFileSync(path.join(scratchDir, 'deps.mk'), `# cilium-custom: the files clang reads, for the build record\noverride CLANG += -MD -MF ${path.join(scratchDir, 'deps.d')}\n`, { mode: 0o600 });
+  } catch (error) {
+    if (scratchDir) fs.rmSync(scratchDir, { recursive: true, force: true });
+    throw new ScratchDirError(depsBase(), error);
+  }
   const depFile = path.join(scratchDir, 'deps.d');
   const depsMakefile = path.join(scratchDir, 'deps.mk');
-  fs.writeFileSync(depsMakefile, `# cilium-custom: the files clang reads, for the build record\noverride CLANG += -MD -MF ${depFile}\n`, { mode: 0o600 });
   const at = staging.argv.indexOf('-C');
   const argv = [...staging.argv];
   argv.splice(at < 0 ? 1 : at + 2, 0, '-f', makefile, '-f', depsMakefile);

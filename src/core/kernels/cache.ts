@@ -115,6 +115,9 @@ export class KernelCache {
       return { ...full, dir, vmlinuz: path.join(dir, 'vmlinuz') };
     } catch (error) {
       fs.rmSync(staging, { recursive: true, force: true });
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new Error(`no space left in the kernel cache ${this.root} for ${name} (${(facts.size / 1e6).toFixed(0)} MB): free some space there, or set XDG_CACHE_HOME to a roomier disk; nothing was stored`);
+      }
       throw error;
     }
   }

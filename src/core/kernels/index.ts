@@ -4,5 +4,7 @@ export { KernelCache, kernelCacheDir, checkKernelName, compareVersions, type Cac
 export { readBzImage, kernelVersionOf } from './bzImage';
 export { fetchKernels, DEBIAN_SERIES, FETCHABLE, KernelFetchError, type FetchProgress } from './fetch';
 export { KernelTarget, type KernelTargetConfig } from './kernelTarget';
-export { runVm, MAX_VMS, type VmAccel } from './vm';
+export { MAX_VMS } from './vmSlots';
+export { type VmAccel } from './qemu';
+export { VmPool, type VmPoolOptions } from './vmPool';
 export { verifyMatrix, resolveKernelRefs, kernelTargets, hostKernelVersion, upstreamVersion, KernelNotAvailable, type MatrixEntry, type MatrixKernel } from './matrix';

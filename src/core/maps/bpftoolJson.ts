@@ -86,6 +86,23 @@ function mapInfoFrom(value: unknown, what: string): Parsed<BpfMapInfo> {
   });
 }
 
+/** `bpftool -j -f map show` (every map, with the paths it is pinned at): the maps and their pins, or what is wrong. */
+export function parseMapList(text: string): Parsed<Array<BpfMapInfo & { pinned: string[] }>> {
+  const what = 'bpftool map show';
+  const parsed = parseJson(text, what);
+  if (!parsed.ok) return parsed;
+  if (!Array.isArray(parsed.value)) return isObject(parsed.value) && typeof parsed.value.error === 'string' ? fail(`${what}: ${parsed.value.error}`) : fail(`${what}: expected a JSON array`);
+  const maps: Array<BpfMapInfo & { pinned: string[] }> = [];
+  for (const item of parsed.value) {
+    const info = mapInfoFrom(item, what);
+    // One odd entry (a map type this parser does not know the shape of) is not the listing's problem.
+    if (!info.ok) continue;
+    const pinned = isObject(item) && Array.isArray(item.pinned) ? item.pinned.filter((p): p is string => typeof p === 'string') : [];
+    maps.push({ ...info.value, pinned });
+  }
+  return ok(maps);
+}
+
 /** `bpftool -j map show pinned P` (or `id N`). */
 export function parseMapShow(text: string): Parsed<BpfMapInfo> {
   const parsed = parseJson(text, 'bpftool map show');

@@ -1,8 +1,8 @@
-// Pinned maps for the map views and `cilium-custom maps`: a cheap listing (one `ls`/`find` and one `map show` per
-// pin) and paged dumps with BTF-formatted keys and values.
+// Pinned maps for the map views and `cilium-custom maps`: a cheap listing (one `bpftool -f map show` for every map
+// and its pins, filtered to the folders asked for) and paged dumps with BTF-formatted keys and values.
 import type { Target } from '../target/target';
-import { bpftoolJson, mapLimited, showPinnedMap } from './bpftool';
-import { littleEndian, parseDumpEntry, type BpfMapInfo, type HexEntry } from './bpftoolJson';
+import { bpftoolJson, showPinnedMap } from './bpftool';
+import { littleEndian, parseDumpEntry, parseMapList, type BpfMapInfo, type HexEntry } from './bpftoolJson';
 import { EntryScanner } from './entryScanner';
 import { defaultPinPrefix, globalsDir, trimRoot } from '../ids';
 import { CustomCallsProblem } from '../problem';
@@ -29,9 +29,16 @@ export interface ListMapsResult {
   maps: PinnedMap[];
   /** Directories that do not exist on the target. */
   missingDirs: string[];
-  /** Pins bpftool could not describe although they are not programs (its output was unreadable). */
-  unreadable: { path: string; error: string }[];
 }
+
+/** Before bpftool runs, the script names each folder that does not exist on stderr after this word. */
+const MISSING = '@cilium-custom-missing';
+
+// One process on the target (one round trip over SSH), whatever the number of pins: the folders are checked, then
+// bpftool lists every map with the paths it is pinned at (-f walks the bpffs mounts once). $1 is bpftool.
+const LIST_SCRIPT = `b=$1; shift
+for d; do [ -d "$d" ] || printf '${MISSING} %s\\n' "$d" >&2; done
+exec "$b" -j -f map show`;
 
 const OWNER_ORDER: Record<MapOwner, number> = { ours: 0, cilium: 1, other: 2 };
 
@@ -51,31 +58,30 @@ export async function listPinnedMaps(target: Target, options: ListMapsOptions = 
   for (const dir of dirs) {
     if (!dir.startsWith('/') || /[\x00-\x1f]/.test(dir)) throw new CustomCallsProblem('target', `invalid directory ${JSON.stringify(dir)}: expected an absolute path`);
   }
-  const files: string[] = [];
-  const missingDirs: string[] = [];
-  for (const dir of dirs) {
-    // Pins are regular files on the bpffs; programs are filtered out by `map show` below.
-    const run = await target.run(['find', dir, '-type', 'f'], { privileged: true, signal: options.signal, timeoutMs: 30_000 });
-    throwEnvironmentProblem(target, run, `Listing ${dir}`);
-    if (run.exitCode !== 0 && /No such file or directory/.test(run.stderr) && run.stdout === '') {
-      missingDirs.push(dir);
-      continue;
-    }
-    for (const line of run.stdout.split('\n')) if (line !== '' && !files.includes(line)) files.push(line);
+  const run = await target.run(['sh', '-c', LIST_SCRIPT, 'cilium-custom-maps', target.bpftool, ...dirs], { privileged: true, signal: options.signal, timeoutMs: 30_000 });
+  throwEnvironmentProblem(target, run, `Listing ${dirs.join(' and ')}`);
+  const missingDirs = run.stderr
+    .split('\n')
+    .filter((line) => line.startsWith(`${MISSING} `))
+    .map((line) => line.slice(MISSING.length + 1));
+  if (missingDirs.length === dirs.length) return { maps: [], missingDirs };
+  const listed = parseMapList(run.stdout);
+  if (!listed.ok) {
+    const said = run.exitCode !== 0 ? runErrorText(target, run) : listed.error;
+    throw new CustomCallsProblem('target', `Listing the maps on ${target.name} failed: ${said}`);
   }
-  const shown = await mapLimited(files, 8, async (file) => ({ file, ...(await showPinnedMap(target, file, options.signal)) }));
+  const under = (file: string) => dirs.some((dir) => file.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
   const maps: PinnedMap[] = [];
-  const unreadable: { path: string; error: string }[] = [];
-  for (const { file, info, run } of shown) {
-    if (!info.ok) {
-      // A program pin, or one removed meanwhile, is not a map; anything else is a problem worth showing.
-      if (run.exitCode === 0) unreadable.push({ path: file, error: info.error });
-      continue;
+  const seen = new Set<string>();
+  for (const { pinned, ...info } of listed.value) {
+    for (const file of pinned) {
+      if (!under(file) || seen.has(file)) continue;
+      seen.add(file);
+      maps.push({ ...info, pinName: file.split('/').pop() ?? file, path: file, owner: mapOwner(file, pinPrefix), perCpu: isPerCpu(info.type) });
     }
-    maps.push({ ...info.value, pinName: file.split('/').pop() ?? file, path: file, owner: mapOwner(file, pinPrefix), perCpu: isPerCpu(info.value.type) });
   }
   maps.sort((a, b) => OWNER_ORDER[a.owner] - OWNER_ORDER[b.owner] || a.path.localeCompare(b.path));
-  return { maps, missingDirs, unreadable };
+  return { maps, missingDirs };
 }
 
 export interface MapValue {

@@ -58,9 +58,11 @@ export class LogBody {
     if (state) this.regs.replace(state);
   }
 
-  linfo(file: string | null, line: number | null, text: string, hasAt: boolean): void {
+  /** `c` is kept as the location when its text needs no clipping (the fast path's objects are shared, never changed). */
+  linfo(c: Readonly<Location> & { hasAt: boolean }): void {
     this.step();
-    const loc = { file, line, text: clip(text) };
+    const { line, text, hasAt } = c;
+    const loc: Location = text.length <= MAX_TEXT ? c : { file: c.file, line, text: clip(text) };
     this.loc = loc;
     // `;  @ f.c:0` and a bare `;` mean "compiler-generated": keep the last real line for the error.
     if (line !== null || (!hasAt && text !== '')) this.lastRealLoc = loc;

@@ -3,9 +3,10 @@
 // and never throws: input it cannot make sense of yields verdict 'unknown'.
 import type { LoaderFamily, VerifierError, VerifierLog } from './model';
 import { unknownLog } from './model';
-import { TextDecoder } from 'node:util';
+import { StringDecoder } from 'node:string_decoder';
 import type { FramingEvent, LoaderLine } from './framing';
 import { classifyFraming } from './framing';
+import { FastLineScanner } from './fastLines';
 import { classifyError } from './hints';
 import { LogBody } from './logBody';
 import { classifyCommonLine, classifyTraceLine, splitGlued, type TraceLine } from './traceLines';
@@ -27,9 +28,26 @@ const FAMILY_RANK: Record<LoaderFamily, number> = {
   bpftool: 3,
 };
 
+/** Sees every kernel log line the parser sees, after the logging layers are removed (the insight collector). */
+export interface LineSink {
+  /** A line the fast path did not classify (trim and framing are the sink's own business). */
+  line(text: string): void;
+  /** A line the fast path classified: chunk[start, end), already trimmed, no framing. `c` is only valid during the call. */
+  classified(c: TraceLine, chunk: string, start: number, end: number): void;
+}
+
+export interface ParserOptions {
+  /** false: every line takes the full path (the fast path's tests compare the two). */
+  fastPath?: boolean;
+  /** Gets each line too, split and classified once for both. */
+  sink?: LineSink;
+}
+
 export class VerifierLogParser {
   private partial = '';
-  private decoder: TextDecoder | null = null;
+  private decoder: StringDecoder | null = null;
+  private readonly fast: FastLineScanner | null;
+  private readonly sink: LineSink | null;
   private finished: VerifierLog | null = null;
   private broken = false;
 
@@ -48,13 +66,19 @@ export class VerifierLogParser {
   // Head-truncation check: does the text start mid-line (kernel >= 6.4 rotating log kept only the tail)?
   private headState: 'start' | 'fragment' | 'done' = 'start';
 
+  constructor(options: ParserOptions = {}) {
+    this.fast = options.fastPath === false ? null : new FastLineScanner();
+    this.sink = options.sink ?? null;
+  }
+
   /** Bytes are decoded as UTF-8 across chunk boundaries (a character may be split between chunks). */
   push(chunk: string | Uint8Array): void {
     if (this.finished || this.broken) return;
     try {
       if (chunk instanceof Uint8Array) {
-        this.decoder ??= new TextDecoder('utf-8');
-        this.consume(this.decoder.decode(chunk, { stream: true }));
+        // StringDecoder: several times faster than TextDecoder on big logs, same replacement of invalid bytes.
+        this.decoder ??= new StringDecoder('utf8');
+        this.consume(this.decoder.write(chunk));
       } else {
         this.consume(String(chunk));
       }
@@ -77,21 +101,27 @@ export class VerifierLogParser {
 
   private consume(chunk: string): void {
     let start = 0;
+    const fast = this.fast;
+    fast?.reset(chunk);
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) {
-        this.appendPartial(chunk.slice(start));
+        if (start < chunk.length) this.appendPartial(chunk.slice(start));
         return;
       }
-      let line = chunk.slice(start, nl);
       if (this.partial.length > 0) {
-        this.appendPartial(line);
-        line = this.partial;
+        this.appendPartial(chunk.slice(start, nl));
+        const line = this.partial;
         this.partial = '';
-      } else if (line.length > MAX_LINE) {
-        line = line.slice(0, MAX_LINE);
+        this.rawLine(line);
+      } else if (nl > start) {
+        // Blank lines do nothing; the bulk of the rest is classified in place, without cutting out the line first.
+        const c = fast !== null && nl - start <= MAX_LINE ? fast.classify(start, nl) : null;
+        if (c !== null) {
+          this.traced(c, '');
+          this.sink?.classified(c, chunk, start, nl);
+        } else this.rawLine(nl - start > MAX_LINE ? chunk.slice(start, start + MAX_LINE) : chunk.slice(start, nl));
       }
-      this.rawLine(line);
       start = nl + 1;
     }
   }
@@ -106,12 +136,14 @@ export class VerifierLogParser {
     const unwrapped = unwrapLine(line);
     if (!unwrapped) {
       this.line(line, true);
+      this.sink?.line(line);
       return;
     }
     for (const u of unwrapped) {
       if (u.cut) this.truncated = true;
       if (u.logrus) this.setFamily('cilium-ebpf');
       this.line(u.text, u.asLog);
+      if (u.asLog) this.sink?.line(u.text);
     }
   }
 
@@ -173,23 +205,23 @@ export class VerifierLogParser {
     this.traced(classifyTraceLine(line), line);
   }
 
+  /** `line` is only read for the kinds the fast path never returns ('context', 'other'). */
   private traced(c: TraceLine, line: string): void {
-    const body = () => (this.body.closed ? this.startBody() : this.body);
     switch (c.kind) {
       case 'insn':
         this.checkHead(c.idx);
         this.evidence = true;
-        body().insn(c.idx, c.state, c.jumpState);
+        this.openBody().insn(c.idx, c.state, c.jumpState);
         return;
       case 'state':
         this.checkHead(c.idx);
         this.evidence = true;
-        body().state(c.state, c.from);
+        this.openBody().state(c.state, c.from);
         return;
       case 'linfo':
         this.checkHead(null);
         this.evidence = true;
-        body().linfo(c.file, c.line, c.text, c.hasAt);
+        this.openBody().linfo(c);
         return;
       case 'stats':
         this.checkHead(null);
@@ -216,6 +248,11 @@ export class VerifierLogParser {
         this.body.candidate(line, false);
         return;
     }
+  }
+
+  /** The body a trace step goes to: a new one after a stats line or end marker closed the last. */
+  private openBody(): LogBody {
+    return this.body.closed ? this.startBody() : this.body;
   }
 
   /** A log that starts with a fragment, or with a step other than insn 0, lost its head. */
@@ -251,7 +288,7 @@ export class VerifierLogParser {
   }
 
   private finish(): VerifierLog {
-    if (this.decoder) this.consume(this.decoder.decode());
+    if (this.decoder) this.consume(this.decoder.end());
     if (this.partial.length > 0) {
       const last = this.partial;
       this.partial = '';
@@ -282,8 +319,8 @@ function messageOnly(message: string, context: string[]): VerifierError {
 }
 
 /** Parses a whole log held in memory (same result as streaming it). */
-export function parseVerifierLog(text: string): VerifierLog {
-  const parser = new VerifierLogParser();
+export function parseVerifierLog(text: string, options: ParserOptions = {}): VerifierLog {
+  const parser = new VerifierLogParser(options);
   parser.push(typeof text === 'string' ? text : String(text));
   return parser.end();
 }

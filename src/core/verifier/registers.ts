@@ -38,19 +38,23 @@ function addToken(out: Map<string, string>, token: string): void {
  * overwritten long before an error, and a 200 MB log should not pay for parsing them all. */
 export class RegisterTracker {
   private regs = new Map<string, string>();
-  private pending: string[] = [];
+  // pending[0, count): texts not parsed yet. Slots are reused (a state per branch in a big log: no array churn).
+  private readonly pending: string[] = [];
+  private count = 0;
 
   /** A full state line (`N: R1=...`, `from X to Y: ...`): replaces everything known. */
   replace(text: string): void {
-    this.regs.clear();
-    this.pending.length = 0;
-    this.pending.push(text);
+    if (this.regs.size > 0) this.regs.clear();
+    // Drop the old texts: they may be slices of a large chunk.
+    for (let i = 1; i < this.count; i++) this.pending[i] = '';
+    this.pending[0] = text;
+    this.count = 1;
   }
 
   /** A trailing `; R1=...` comment: only the registers the instruction changed. */
   merge(text: string): void {
-    this.pending.push(text);
-    if (this.pending.length > 64) this.fold();
+    this.pending[this.count++] = text;
+    if (this.count > 64) this.fold();
   }
 
   snapshot(): Record<string, string> | null {
@@ -62,12 +66,13 @@ export class RegisterTracker {
   }
 
   private fold(): void {
-    for (const text of this.pending) {
-      for (const [k, v] of parseRegisterState(text)) {
+    for (let i = 0; i < this.count; i++) {
+      for (const [k, v] of parseRegisterState(this.pending[i]!)) {
         if (this.regs.size >= MAX_ENTRIES && !this.regs.has(k)) break;
         this.regs.set(k, v);
       }
+      this.pending[i] = '';
     }
-    this.pending.length = 0;
+    this.count = 0;
   }
 }

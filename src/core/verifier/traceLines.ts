@@ -27,10 +27,10 @@ const INSN = /^(\d+): (?:\([0-9a-f]{2}\)|<[^>]*>)/;
 // Rows of the level-2 "Live regs before insn:" table: `  7: 0......... (79) r1 = ...` (not execution steps).
 const LIVE_ROW = /^\d+: [.0-9]{8,} \(/;
 // A state printed for a known-direction jump on the same line: `if r2 == 0xa goto pc+3 24: R0=...`.
-const JUMP_STATE = / (\d+): ((?:frame\d+: )?(?:R\d+|fp-?\d+)[_a-zA-Z]*=.*)$/;
-const STATE_AT = /^(\d+): ((?:frame\d+: )?(?:R\d+|fp-?\d+)[_a-zA-Z]*=.*)$/;
+export const JUMP_STATE = / (\d+): ((?:frame\d+: )?(?:R\d+|fp-?\d+)[_a-zA-Z]*=.*)$/;
+export const STATE_AT = /^(\d+): ((?:frame\d+: )?(?:R\d+|fp-?\d+)[_a-zA-Z]*=.*)$/;
 const STATE_BARE = /^(?:frame\d+: )?(?:R\d+|fp-?\d+)[_a-zA-Z]*=\S/;
-const FROM = /^from (\d+) to (\d+): ?(.*)$/;
+export const FROM = /^from (\d+) to (\d+): ?(.*)$/;
 const SAFE = /^\d+: safe$/;
 const PROCESSED = /^processed (\d+) insns?(?: \(limit (\d+)\))?(.*)$/;
 const VERIFICATION_TIME = /^verification time (\d+) usec/;

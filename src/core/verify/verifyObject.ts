@@ -132,7 +132,7 @@ export async function verifyObject(target: Target, objectPath: string, options: 
 }
 
 /** The script ended by itself (with any status), so its EXIT trap ran; or it never started and made nothing. */
-function ranToTheEnd(run: RunResult): boolean {
+export function ranToTheEnd(run: RunResult): boolean {
   const remote = run as { phase?: string };
   if (remote.phase === 'connect' || run.spawnError) return true;
   return !run.cancelled && !run.timedOut && run.signal === null && run.exitCode !== null && !connectionLost(run);

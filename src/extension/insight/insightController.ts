@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DetailedLogReader } from '../../core/verifier/insight/reader';
+import { readInsightFile } from '../../core/verifier/insight/fileReader';
 import type { InsightReport, OriginStep, PathRun } from '../../core/verifier/insight/model';
 import { describeValue } from '../../core/verifier/insight/plain';
 import { parseRegisterState } from '../../core/verifier/registers';
@@ -114,16 +114,10 @@ export class InsightController implements vscode.Disposable, vscode.CodeLensProv
   async show(header: string, logFile = this.ctx.results.logFileOf(header)): Promise<InsightState | null> {
     if (!logFile || !fs.existsSync(logFile)) return null;
     this.loading.set(header, logFile);
-    const reader = new DetailedLogReader({ detail: true });
-    for await (const chunk of fs.createReadStream(logFile, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) reader.push(chunk);
-    if (this.loading.get(header) !== logFile) return this.state(header);
+    const read = await readInsightFile(logFile, { sources: [header, ...landingFiles(header)], abandoned: () => this.loading.get(header) !== logFile });
+    if (!read) return this.state(header);
     this.loading.delete(header);
-    const sources = [header, ...landingFiles(header)];
-    const byBase = new Map(sources.map((f) => [path.basename(f), f]));
-    const { log, insight } = reader.end({
-      resolveFile: (name) => byBase.get(path.basename(name)) ?? name,
-      sources: sources.filter((f) => fs.existsSync(f)).map((f) => ({ name: f, content: fs.readFileSync(f, 'utf8') })),
-    });
+    const { log, insight } = read;
     if (!insight) {
       this.clear(header);
       return null;

@@ -33,6 +33,7 @@ export class TargetManager implements vscode.Disposable {
         this.refreshStatus();
       }),
     );
+    ctx.closeOnDeactivate(() => this.closeAll());
     this.refreshStatus();
     // Not in every C++ project the extension activates in: only where there are custom programs.
     ctx.whenInScope(() => this.statusItem.show());
@@ -134,7 +135,7 @@ export class TargetManager implements vscode.Disposable {
   }
 
   dispose(): void {
-    void this.closeAll();
+    // The targets themselves close through ctx.closeOnDeactivate, which deactivation awaits.
     this.statusItem.dispose();
     this.pickerShown.dispose();
   }

@@ -105,7 +105,7 @@ export async function verifyMatrixCommand(ctx: CiliumCustomContext, arg?: unknow
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
     const abort = new AbortController();
     const cancellation = token.onCancellationRequested(() => abort.abort());
-    const vms = kernelTargets(resolved.kernels, { onBoot: (t, ms) => progress.report({ message: `${t.label} booted in ${(ms / 1000).toFixed(1)} s` }) });
+    const vms = kernelTargets(resolved.kernels, { pool: ctx.vmPool, onBoot: (t, ms) => progress.report({ message: `${t.label} booted in ${(ms / 1000).toFixed(1)} s` }) });
     const kernels: MatrixKernel[] = vms.map((t) => ({ kernel: t.kernelVersion, target: t }));
     const host: Target | undefined = resolved.host ? ctx.targets.active() : undefined;
     ctx.log.info(`verify ${headerPath} on the kernel matrix: ${names.join(', ')}`);
@@ -128,7 +128,7 @@ export async function verifyMatrixCommand(ctx: CiliumCustomContext, arg?: unknow
         };
       });
       for (const row of rows) ctx.log.info(`  ${row.kernel}: ${row.verdict}${row.line !== undefined ? ` at ${path.basename(row.file!)}:${row.line}` : ''}${row.error ? `: ${row.error}` : ''}`);
-      publishMatrix(ctx, headerPath, rows, startedVersion);
+      publishMatrix(ctx, headerPath, rows, startedVersion, refs);
       return { header: headerPath, rows };
     } catch (error) {
       if (!(error instanceof VerifyProblem)) throw error;
@@ -143,7 +143,7 @@ export async function verifyMatrixCommand(ctx: CiliumCustomContext, arg?: unknow
   });
 }
 
-function publishMatrix(ctx: CiliumCustomContext, headerPath: string, rows: MatrixRow[], startedVersion: number | undefined): void {
+function publishMatrix(ctx: CiliumCustomContext, headerPath: string, rows: MatrixRow[], startedVersion: number | undefined, kernelRefs: string[]): void {
   const accepted = rows.filter((r) => r.verdict === 'accepted');
   const acceptedOn = accepted.length ? `; accepted on ${accepted.map((r) => r.kernel).join(', ')}` : '';
   // One diagnostic per distinct line the kernels reject.
@@ -175,6 +175,8 @@ function publishMatrix(ctx: CiliumCustomContext, headerPath: string, rows: Matri
     target: `the kernel matrix (${rows.map((r) => r.kernel).join(', ')})`,
     diagnostics,
     startedVersion,
+    // "Verify again" on a stale result asks the same kernels, not the host alone.
+    again: { command: 'ciliumCustom.verifyMatrix', extraArguments: [kernelRefs] },
   });
   tree?.show(headerPath, rows);
   if (accepted.length < rows.length) {

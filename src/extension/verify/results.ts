@@ -29,6 +29,8 @@ export interface VerifyOutcome {
   diagnostics: { uri: vscode.Uri; diagnostic: vscode.Diagnostic }[];
   /** The header's document version when the verify started: an edit during the run makes the result stale at once. */
   startedVersion?: number;
+  /** What "Verify again" runs, after the header's URI (default: ciliumCustom.verify; the matrix: itself, same kernels). */
+  again?: { command: string; extraArguments: unknown[] };
 }
 
 interface BuildRecord {
@@ -47,6 +49,7 @@ interface VerifyRecord {
   details: string[];
   logFile?: string;
   target: string;
+  again?: VerifyOutcome['again'];
 }
 
 interface FileRecord {
@@ -160,6 +163,7 @@ export class Results implements vscode.Disposable {
       details: outcome.details,
       target: outcome.target,
       ...(outcome.logFile ? { logFile: outcome.logFile } : {}),
+      ...(outcome.again ? { again: outcome.again } : {}),
     };
     const now = this.versionOf(header);
     const editedMeanwhile = outcome.startedVersion !== undefined && now !== undefined && now !== outcome.startedVersion;
@@ -329,10 +333,11 @@ function describe(record: FileRecord): { kind: ResultKind; stale: boolean; text:
   const stale = useVerify ? record.verifyStale : record.buildStale;
   if (stale) {
     const what = useVerify ? 'verify' : 'build';
-    lines.unshift(`*Stale: edited since the ${what}.* ${link(useVerify ? 'Verify again' : 'Build again', useVerify ? 'ciliumCustom.verify' : 'ciliumCustom.build', [headerUri.toString()])}`, '');
+    const again = useVerify ? (verify?.again ?? { command: 'ciliumCustom.verify', extraArguments: [] }) : { command: 'ciliumCustom.build', extraArguments: [] };
+    lines.unshift(`*Stale: edited since the ${what}.* ${link(useVerify ? 'Verify again' : 'Build again', again.command, [headerUri.toString(), ...again.extraArguments])}`, '');
   }
   const tooltip = new vscode.MarkdownString(lines.join('\n\n'), true);
-  tooltip.isTrusted = { enabledCommands: ['ciliumCustom.verify', 'ciliumCustom.build', 'ciliumCustom.showVerifierLog', 'ciliumCustom.showLog', 'workbench.actions.view.problems'] };
+  tooltip.isTrusted = { enabledCommands: ['ciliumCustom.verify', 'ciliumCustom.verifyMatrix', 'ciliumCustom.build', 'ciliumCustom.showVerifierLog', 'ciliumCustom.showLog', 'workbench.actions.view.problems'] };
   // The tooltip has the whole story; the status bar gets one short line.
   const short = summary.length > 90 ? `${summary.slice(0, 89)}…` : summary;
   const text = `${stale ? '$(history)' : icon} ${name} ${stale ? '(stale) ' : ''}${short}`;

@@ -80,12 +80,10 @@ export class MapsTree implements vscode.TreeDataProvider<MapsNode>, vscode.Dispo
     const target = this.ctx.targets.active();
     {
       try {
-        const { maps, missingDirs, unreadable } = await listPinnedMaps(target, { dirs: this.ctx.config.mapDirectories(target.bpffsRoot), pinPrefix: this.ctx.config.pinPrefix });
+        const { maps, missingDirs } = await listPinnedMaps(target, { dirs: this.ctx.config.mapDirectories(target.bpffsRoot), pinPrefix: this.ctx.config.pinPrefix });
         this.labels = mapLabels(maps.map((m) => m.path));
-        const problems: MapsNode[] = unreadable.map((u) => ({ kind: 'message', text: `Cannot read ${u.path}`, detail: u.error }));
-        if (maps.length === 0) return [...problems, { kind: 'message', text: 'No pinned maps', detail: missingDirs.length ? `missing: ${missingDirs.join(', ')}` : undefined }];
+        if (maps.length === 0) return [{ kind: 'message', text: 'No pinned maps', detail: missingDirs.length ? `missing: ${missingDirs.join(', ')}` : undefined }];
         return [
-          ...problems,
           ...(['ours', 'cilium', 'other'] as const)
             .map((owner) => ({ kind: 'group' as const, owner, maps: maps.filter((m) => m.owner === owner) }))
             .filter((group) => group.maps.length > 0),

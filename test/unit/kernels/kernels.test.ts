@@ -8,8 +8,9 @@ import { checkKernelName, compareVersions, KernelCache, kernelCacheDir } from '.
 import { kernelVersionOf, readBzImage } from '../../../src/core/kernels/bzImage';
 import { latestPackage, parseAptShow, privateAptState } from '../../../src/core/kernels/fetch';
 import { listCpio, writeCpio } from '../../../src/core/kernels/cpio';
-import { buildInitramfs, markerPrefix, parseLdd } from '../../../src/core/kernels/initramfs';
-import { MarkerStream, qemuArgv } from '../../../src/core/kernels/vm';
+import { buildInitramfs, encodeJobFrame, markerPrefix, parseLdd } from '../../../src/core/kernels/initramfs';
+import { MarkerStream } from '../../../src/core/kernels/markerStream';
+import { qemuArgv } from '../../../src/core/kernels/qemu';
 import { KernelTarget } from '../../../src/core/kernels/kernelTarget';
 import { shellQuote } from '../../../src/core/target/shellQuote';
 
@@ -162,25 +163,37 @@ describe('kernels: initramfs', () => {
     assert.deepEqual(parseLdd(text), ['/lib/x86_64-linux-gnu/libelf.so.1', '/lib64/ld-linux-x86-64.so.2']);
   });
 
-  it('carries each job as one shell-quoted argv file and its stdin; hostile words stay data', () => {
+  it('carries the tools, the init and the nonce; no jobs (they come over the job port)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccp-initrd-'));
     try {
       const tool = path.join(dir, 'tool');
       fs.writeFileSync(tool, 'x');
-      const argv = ['sh', '-c', 'echo "$1"', 'sh', "it's $(reboot) `x`\nline"];
-      const archive = buildInitramfs({ busybox: tool, bpftool: tool, libraries: [tool] }, [{ argv, input: Buffer.from('obj') }, { argv: ['true'] }], 'n0nce');
+      const archive = buildInitramfs({ busybox: tool, bpftool: tool, libraries: [tool] }, 'n0nce');
       const entries = new Map(listCpio(archive).map((e) => [e.path, e]));
-      assert.equal(entries.get('jobs/0000/argv')!.data.toString(), shellQuote(argv));
-      assert.equal(entries.get('jobs/0000/stdin')!.data.toString(), 'obj');
-      assert.equal(entries.get('jobs/0001/stdin'), undefined);
       assert.equal(entries.get('etc/ccp-marker')!.data.toString(), markerPrefix('n0nce'));
       assert.equal(entries.get('init')!.mode & 0o777, 0o755);
+      assert.match(entries.get('init')!.data.toString(), /while read -r word id alen ilen <&4/);
       assert.ok(entries.has(tool.slice(1)), 'libraries at their own path');
       assert.ok(entries.has('dev/console'));
-      assert.throws(() => buildInitramfs({ busybox: tool, bpftool: tool, libraries: [] }, [{ argv: ['a\0b'] }], 'n'), /NUL/);
+      assert.ok(![...entries.keys()].some((k) => k.startsWith('jobs')));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a job frame: a header line with exact byte counts, the shell-quoted argv, then the raw standard input', () => {
+    const argv = ['sh', '-c', 'echo "$1"', 'sh', "it's $(reboot) `x`\nline"];
+    const input = Buffer.from([0, 1, 10, 13, 0x1b, 0xff, 0x11, 0x13]);
+    const frame = encodeJobFrame('7', { argv, input });
+    const newline = frame.indexOf(10);
+    const [word, id, alen, ilen] = frame.subarray(0, newline).toString('latin1').split(' ');
+    assert.deepEqual([word, id], ['job', '7']);
+    const quoted = frame.subarray(newline + 1, newline + 1 + Number(alen));
+    assert.equal(quoted.toString('utf8'), shellQuote(argv));
+    assert.deepEqual(frame.subarray(newline + 1 + Number(alen)), input);
+    assert.equal(Number(ilen), input.length);
+    assert.equal(encodeJobFrame('8', { argv: ['true'] }).toString('latin1'), `job 8 ${shellQuote(['true']).length} 0\n${shellQuote(['true'])}`);
+    assert.throws(() => encodeJobFrame('9', { argv: ['a\0b'] }), /NUL/);
   });
 });
 
@@ -201,27 +214,25 @@ describe('kernels: the job port', () => {
     });
     for (const c of chunks) stream.push(c);
     stream.end();
-    return { events, outputs, done: stream.done };
+    return { events, outputs };
   }
 
   it('splits markers from output in any chunking, keeps output exact, drops the init\'s own newline', () => {
-    const text = '\n@@ccp-abc boot 6.1.0\n@@ccp-abc begin 0000 42\nline 1\nline 2\n\n@@ccp-abc end 0000 0\n@@ccp-abc begin 0001 43\nno newline\n@@ccp-abc end 0001 255\n@@ccp-abc done\n';
+    const text = '\n@@ccp-abc boot 6.1.0\n@@ccp-abc begin 0000 42\nline 1\nline 2\n\n@@ccp-abc end 0000 0\n@@ccp-abc begin 0001 43\nno newline\n@@ccp-abc end 0001 255\n';
     for (const size of [1, 3, 7, text.length]) {
       const chunks: string[] = [];
       for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
-      const { events, outputs, done } = collect(chunks);
+      const { events, outputs } = collect(chunks);
       assert.deepEqual(events, ['boot 6.1.0', 'begin 0000 42', 'end 0000 0', 'begin 0001 43', 'end 0001 255']);
       assert.equal(outputs.get('0000'), 'line 1\nline 2\n');
       assert.equal(outputs.get('0001'), 'no newline');
-      assert.equal(done, true);
     }
   });
 
   it('a job cannot fake a marker without the nonce; a job cut off keeps its last newline', () => {
-    const { events, outputs, done } = collect(['@@ccp-abc begin 0000 1\n@@ccp-xyz end 0000 0\n@@ccp-abcd end 0000 0\nsleeping\n']);
+    const { events, outputs } = collect(['@@ccp-abc begin 0000 1\n@@ccp-xyz end 0000 0\n@@ccp-abcd end 0000 0\nsleeping\n']);
     assert.deepEqual(events, ['begin 0000 1']);
     assert.equal(outputs.get('0000'), '@@ccp-xyz end 0000 0\n@@ccp-abcd end 0000 0\nsleeping\n');
-    assert.equal(done, false);
   });
 });
 

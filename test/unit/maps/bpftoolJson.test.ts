@@ -7,6 +7,7 @@ import {
   parseDumpEntry,
   parseHexBytes,
   parseMapDump,
+  parseMapList,
   parseMapShow,
   parseProgArrayDump,
   parseProgShow,
@@ -34,6 +35,29 @@ describe('bpftool JSON parsers', () => {
     assert.ok(hash.ok);
     assert.deepEqual([hash.value.type, hash.value.keySize, hash.value.valueSize, hash.value.maxEntries, hash.value.btfId], ['hash', 4, 8, 1024, 3181]);
     assert.match(callsMapMismatch(hash.value)!, /type hash \(expected prog_array\)/);
+  });
+
+  it('parse the whole map list with its pins (bpftool -j -f map show): a map pinned twice keeps both paths', () => {
+    const listed = parseMapList(fixture('map-list-pinned.json'));
+    assert.ok(listed.ok);
+    assert.deepEqual(
+      listed.value.map((m) => [m.name, m.type, m.pinned]),
+      [
+        ['counts', 'hash', ['/sys/fs/bpf/ccp-fixture/a/counts', '/sys/fs/bpf/ccp-fixture/b/counts_again']],
+        ['calls', 'prog_array', ['/sys/fs/bpf/ccp-fixture/b/calls']],
+      ],
+    );
+    // An odd entry is skipped, not the listing; an error object or garbage is the listing's problem.
+    const odd = parseMapList(`[{"id": 1}, ${JSON.stringify(JSON.parse(fixture('map-list-pinned.json'))[1])}]`);
+    assert.ok(odd.ok);
+    assert.deepEqual(odd.value.map((m) => m.name), ['calls']);
+    const error = parseMapList('{"error": "can\'t get next map: Operation not permitted"}');
+    assert.ok(!error.ok);
+    assert.match(error.error, /bpftool map show: can't get next map: Operation not permitted/);
+    for (const text of GARBAGE) {
+      const garbage = parseMapList(text);
+      assert.ok(!garbage.ok || garbage.value.length === 0, `${JSON.stringify(text)} gave maps`);
+    }
   });
 
   it('turns bpftool error objects into clear errors', () => {

@@ -73,3 +73,24 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * A log's lines with 1 to 6 random edits (a line dropped, doubled, cut at either end, glued to another, or, when
+ * `replacements` are given, replaced by one of them), joined with \n or now and then \r\n.
+ */
+export function mutateLines(lines: readonly string[], rand: () => number, replacements: readonly string[] = []): string {
+  const mutated = lines.slice();
+  const edits = 1 + Math.floor(rand() * 6);
+  for (let e = 0; e < edits; e++) {
+    const at = Math.floor(rand() * mutated.length);
+    const line = mutated[at] ?? '';
+    const op = Math.floor(rand() * (replacements.length ? 6 : 5));
+    if (op === 0) mutated.splice(at, 1);
+    else if (op === 1) mutated.splice(at, 0, line, line);
+    else if (op === 2) mutated[at] = line.slice(0, Math.floor(rand() * line.length));
+    else if (op === 3) mutated[at] = line.slice(Math.floor(rand() * line.length));
+    else if (op === 4) mutated[at] = line + (mutated[Math.floor(rand() * mutated.length)] ?? '');
+    else mutated[at] = replacements[Math.floor(rand() * replacements.length)] ?? '';
+  }
+  return mutated.join(rand() < 0.2 ? '\r\n' : '\n');
+}

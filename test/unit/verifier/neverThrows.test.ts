@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { VerifierLogParser, parseVerifierLog } from '../../../src/core/verifier/parser';
 import type { VerifierLog } from '../../../src/core/verifier/model';
 import { toExplainJson } from '../../../src/core/verifier/explainJson';
-import { loadCorpus, rng } from './corpus';
+import { loadCorpus, mutateLines, rng } from './corpus';
 
 const LOADERS = ['bpftool', 'libbpf', 'libscap', 'cilium-ebpf', 'bcc', 'aya', 'iproute2', 'bpftrace', 'veristat', 'raw'];
 
@@ -47,19 +47,7 @@ describe('verifier log parser never throws', () => {
     for (const c of loadCorpus()) {
       const lines = c.text.split('\n');
       for (let round = 0; round < 40; round++) {
-        const mutated = lines.slice();
-        const edits = 1 + Math.floor(rand() * 6);
-        for (let e = 0; e < edits; e++) {
-          const at = Math.floor(rand() * mutated.length);
-          const line = mutated[at] ?? '';
-          const op = Math.floor(rand() * 5);
-          if (op === 0) mutated.splice(at, 1);
-          else if (op === 1) mutated.splice(at, 0, line, line);
-          else if (op === 2) mutated[at] = line.slice(0, Math.floor(rand() * line.length));
-          else if (op === 3) mutated[at] = line.slice(Math.floor(rand() * line.length));
-          else mutated[at] = line + (mutated[Math.floor(rand() * mutated.length)] ?? '');
-        }
-        assertValid(parseVerifierLog(mutated.join(rand() < 0.2 ? '\r\n' : '\n')));
+        assertValid(parseVerifierLog(mutateLines(lines, rand)));
       }
     }
   });

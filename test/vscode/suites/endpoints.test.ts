@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { getExtension, requestScreenshot, workspacePath, requireOrSkip } from '../util';
+import { answeringQuickPick, getExtension, requestScreenshot, workspacePath, requireOrSkip } from '../util';
 
 // Test-only view of the extension's exported API (src/extension/main.ts CiliumCustomApi).
 interface Node {
@@ -85,17 +85,6 @@ describe('endpoints and pinned maps views', function () {
     ]);
     assert.equal(String(api.views.endpoints.getTreeItem(hooks[0]).description).replace(/#\d+/, '#N'), `${record.pinName} #N`, 'the header name comes first');
   });
-
-  /** Runs a command that opens a quick pick, and answers that pick with `answer` until the command settles. */
-  async function answeringQuickPick<T>(command: Thenable<T>, answer: string): Promise<T> {
-    let settled = false;
-    const result = Promise.resolve(command).finally(() => (settled = true));
-    for (let i = 0; i < 100 && !settled; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      if (!settled) await vscode.commands.executeCommand(answer);
-    }
-    return result;
-  }
 
   it('the attach button on a tree hook asks which header (never the active editor silently), and a second hook reuses the program', async () => {
     await vscode.window.showTextDocument(vscode.Uri.file(workspacePath('programs', 'bytecount.h')));

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { KernelCache } from '../../../src/core/kernels/cache';
-import { closeAllEditors, getExtension, openFile, requestScreenshot, waitForActivation, waitForDiagnostics, workspacePath } from '../util';
+import { answeringQuickPick, closeAllEditors, getExtension, openFile, requestScreenshot, waitForActivation, waitForCondition, waitForDiagnostics, workspacePath } from '../util';
 
 const DIR = 'kernel-matrix';
 const FIXTURE = 'percpu_const_key.h';
@@ -52,25 +52,34 @@ describe('kernel matrix from the editor', function () {
   });
 
   after(async () => {
+    // The harness checks that these warm VMs end with the editor (scripts/vscode-host/run.mjs).
+    fs.writeFileSync(workspacePath('.cilium-custom-warm-vms'), `${ourVms().join('\n')}\n`);
     await closeAllEditors();
     fs.rmSync(workspacePath(DIR), { recursive: true, force: true });
   });
 
-  it('puts "rejected on 6.1; accepted on <host>" on the dereference line, and shows the matrix', async () => {
+  it('puts "rejected on 5.10, 6.1, 6.12; accepted on <host>" on the dereference line, and shows the matrix', async () => {
     await vscode.commands.executeCommand('notifications.clearAll');
     const editor = await openFile(path.join(DIR, FIXTURE));
     const text = editor.document.getText();
     const line = Number(/^\/\/ expect-old-kernels-error: line (\d+)/m.exec(text)![1]) - 1;
-    const result = (await vscode.commands.executeCommand('ciliumCustom.verifyMatrix', editor.document.uri, ['6.1', 'host'])) as MatrixResultShape;
+    // 6.1 is required (before); 5.10 and 6.12 join when the cache has them (the system tier fetches all three).
+    const cache = new KernelCache();
+    const nodeKernels = ['5.10', '6.1', '6.12'].filter((name) => cache.get(name));
+    const result = (await vscode.commands.executeCommand('ciliumCustom.verifyMatrix', editor.document.uri, [...nodeKernels, 'host'])) as MatrixResultShape;
     assert.ok(result, 'the command returned a result');
     assert.equal(result.problem, undefined, JSON.stringify(result.problem));
-    assert.equal(result.rows.length, 2, JSON.stringify(result.rows));
-    const [old, host] = result.rows;
-    assert.match(old.kernel, /^6\.1\./);
-    assert.equal(old.target, 'kernel-6.1');
-    assert.equal(old.verdict, 'rejected', JSON.stringify(old));
-    assert.equal(old.line, line + 1);
-    assert.ok(old.insnsProcessed !== null && old.insnsProcessed > 0, JSON.stringify(old));
+    assert.equal(result.rows.length, nodeKernels.length + 1, JSON.stringify(result.rows));
+    const olds = result.rows.slice(0, -1);
+    const host = result.rows.at(-1)!;
+    for (const [i, old] of olds.entries()) {
+      assert.ok(old.kernel.startsWith(`${nodeKernels[i]}.`), `${old.kernel} is ${nodeKernels[i]}`);
+      assert.equal(old.target, `kernel-${nodeKernels[i]}`);
+      assert.equal(old.verdict, 'rejected', JSON.stringify(old));
+      assert.equal(old.line, line + 1);
+      assert.ok(old.insnsProcessed !== null && old.insnsProcessed > 0, JSON.stringify(old));
+    }
+    const old = { kernel: olds.map((o) => o.kernel).join(', ') };
     const hostVersion = /^([0-9]+\.[0-9]+(\.[0-9]+)?)/.exec(os.release())![1];
     assert.equal(host.kernel, hostVersion);
 
@@ -91,11 +100,71 @@ describe('kernel matrix from the editor', function () {
 
     const api = getExtension().exports as ApiShape;
     const accepted = result.rows.filter((r) => r.verdict === 'accepted').length;
-    assert.match(api.results.status.text, new RegExp(`matrix: ${accepted}/2 accepted`));
+    assert.match(api.results.status.text, new RegExp(`matrix: ${accepted}/${result.rows.length} accepted`));
     assert.match(api.results.status.tooltip, /\| kernel \| verdict \| insns \| stack \|/);
 
     await vscode.commands.executeCommand('ciliumCustom.kernelMatrix.focus');
     await vscode.commands.executeCommand('workbench.actions.view.problems');
     await requestScreenshot('kernel-matrix');
   });
+
+  it('keeps the VM warm: the next matrix verify runs in the same QEMU, without a boot (the harness checks it ends with the editor)', async () => {
+    const editor = await openFile(path.join(DIR, FIXTURE));
+    const before = ourVms();
+    assert.ok(before.length >= 1, 'warm VMs after the first matrix verify');
+    const started = Date.now();
+    const result = (await vscode.commands.executeCommand('ciliumCustom.verifyMatrix', editor.document.uri, ['6.1'])) as MatrixResultShape;
+    const ms = Date.now() - started;
+    assert.equal(result.rows[0]?.verdict, 'rejected', JSON.stringify(result.rows));
+    assert.deepEqual(ourVms(), before, 'the same QEMU processes: no VM was booted');
+    console.log(`      second matrix verify on 6.1 (warm): ${ms} ms`);
+  });
+
+  it('from the palette with default settings: a pick of every cached kernel and the host, all ticked; Enter runs them', async () => {
+    const editor = await openFile(path.join(DIR, FIXTURE));
+    const cached = new KernelCache().list().map((k) => k.name);
+    // As the palette runs it: no arguments (the active header), no ciliumCustom.verify.kernels setting.
+    const result = (await answeringQuickPick(vscode.commands.executeCommand('ciliumCustom.verifyMatrix'), 'workbench.action.acceptSelectedQuickOpenItem')) as MatrixResultShape;
+    assert.ok(result, 'the pick was answered and the matrix ran');
+    assert.equal(result.header, editor.document.uri.fsPath);
+    assert.deepEqual(
+      result.rows.map((r) => r.target),
+      [...new KernelCache().list().map((k) => `kernel-${k.name}`), 'local'],
+      `every cached kernel (${cached.join(', ')}) and the host`,
+    );
+  });
+
+  it('an edit makes the matrix result stale; its "Verify again" runs the matrix on the same kernels, not a plain verify', async () => {
+    const editor = await openFile(path.join(DIR, FIXTURE));
+    await editor.edit((edit) => edit.insert(new vscode.Position(editor.document.lineCount - 1, 0), '\n'));
+    const api = getExtension().exports as ApiShape;
+    await waitForCondition(() => /stale/.test(api.results.status.text), { description: 'the result to turn stale' });
+    const link = /\[Verify again\]\(command:([^?)]+)\?([^)]+)\)/.exec(api.results.status.tooltip);
+    assert.ok(link, api.results.status.tooltip);
+    assert.equal(link[1], 'ciliumCustom.verifyMatrix');
+    const args = JSON.parse(decodeURIComponent(link[2])) as [string, string[]];
+    assert.equal(vscode.Uri.parse(args[0]).fsPath, editor.document.uri.fsPath);
+    assert.ok(Array.isArray(args[1]) && args[1].includes('host'), `the kernels of the last matrix: ${JSON.stringify(args[1])}`);
+    // The link's command, as a click runs it.
+    const again = (await vscode.commands.executeCommand('ciliumCustom.verifyMatrix', ...args)) as MatrixResultShape;
+    assert.equal(again.rows.length, args[1].length);
+    assert.doesNotMatch(api.results.status.text, /stale/);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
 });
+
+/** QEMU processes of this extension host's VMs (their folder names carry its pid). */
+function ourVms(): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((e) => /^[0-9]+$/.test(e))
+    .filter((pid) => {
+      try {
+        const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.includes('qemu-system') && cmdline.includes(`cilium-custom-vm-${process.pid}-`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}

@@ -7,7 +7,8 @@
 //    the one path that reached it (the verifier explores depth first).
 // Lines come in after the loader framing and logging layers are gone (see reader.ts); `line()` never throws.
 import { classifyFraming } from '../framing';
-import { classifyTraceLine } from '../traceLines';
+import type { LineSink } from '../parser';
+import { classifyTraceLine, type TraceLine } from '../traceLines';
 import { insnEffect, insnText } from './insn';
 
 /** Steps of the current path kept (its newest); older ones are dropped and counted. */
@@ -35,6 +36,7 @@ function own(text: string, max: number): string {
 export class InsightBody {
   readonly locs: Loc[] = [];
   private readonly locIds = new Map<string, number>();
+  private readonly locByObject = new Map<object, number>();
   private curLoc = -1;
 
   /** Per instruction index. */
@@ -76,14 +78,24 @@ export class InsightBody {
     return this.processed > 0;
   }
 
-  linfo(file: string | null, line: number | null, text: string): void {
+  linfo(file: string | null, line: number | null, text: string, cached: object | null = null): void {
+    // The parser's fast path hands out one object per distinct `;` line: found by identity, no key string.
+    let id = cached ? this.locByObject.get(cached) : undefined;
+    if (id !== undefined) {
+      this.curLoc = id;
+      return;
+    }
     const key = `${file ?? ''}\u0000${line ?? ''}\u0000${text}`;
-    let id = this.locIds.get(key);
+    id = this.locIds.get(key);
     if (id === undefined) {
       if (this.locs.length >= MAX_LOCS) return;
       id = this.locs.length;
       this.locs.push({ file: file === null ? null : own(file, MAX_TEXT), line, text: own(text, MAX_TEXT) });
       this.locIds.set(key, id);
+    }
+    if (cached) {
+      if (this.locByObject.size >= MAX_LOCS) this.locByObject.clear();
+      this.locByObject.set(cached, id);
     }
     this.curLoc = id;
   }
@@ -214,7 +226,7 @@ const FRAME_HEADER = /^(?:caller:|callee:|returning from callee:|to caller at \d
  * here too) into per-log bodies, and keeps the body the parser reports: the first that ended in an error, else
  * the latest.
  */
-export class InsightCollector {
+export class InsightCollector implements LineSink {
   private body = new InsightBody();
   private committed: InsightBody | null = null;
   private latest: InsightBody | null = null;
@@ -224,6 +236,16 @@ export class InsightCollector {
       this.lineUnsafe(raw.trim());
     } catch {
       // Never throws: a line it cannot read is skipped.
+    }
+  }
+
+  /** A line the parser's fast path classified (trimmed, no framing): what trace() does, without classifying it
+   * again or cutting it out of its chunk unless its text is needed. */
+  classified(k: TraceLine, chunk: string, start: number, end: number): void {
+    try {
+      this.step(k, chunk, start, end, true);
+    } catch {
+      // Never throws, as line().
     }
   }
 
@@ -244,12 +266,19 @@ export class InsightCollector {
   }
 
   private trace(t: string): void {
-    const k = classifyTraceLine(t);
+    this.step(classifyTraceLine(t), t, 0, t.length, false);
+  }
+
+  /** The line text[start, end), classified as `k` (`shared`: the fast path's object for its line, the same each time). */
+  private step(k: TraceLine, text: string, start: number, end: number, shared: boolean): void {
     switch (k.kind) {
-      case 'insn':
+      case 'insn': {
         if (this.body.closed) this.newBody();
-        this.body.insn(k.idx, t, k.state, k.jumpState?.state ?? null);
+        // The body keeps the first text of each instruction only.
+        const raw = this.body.texts[k.idx] === undefined ? text.slice(start, end) : '';
+        this.body.insn(k.idx, raw, k.state, k.jumpState?.state ?? null);
         return;
+      }
       case 'state':
         if (this.body.closed) return;
         if (k.from !== null) this.body.pop(k.from, k.state);
@@ -257,12 +286,13 @@ export class InsightCollector {
         return;
       case 'linfo':
         if (this.body.closed) this.newBody();
-        this.body.linfo(k.file, k.line, k.text);
+        this.body.linfo(k.file, k.line, k.text, shared ? k : null);
         return;
       case 'stats':
         if (k.processed) this.close();
         return;
       case 'noise': {
+        const t = text.slice(start, end);
         const safe = SAFE.exec(t);
         if (safe) this.body.safe(Number(safe[1]));
         else if (FRAME_HEADER.test(t)) this.body.frameHeader();
@@ -270,7 +300,7 @@ export class InsightCollector {
       }
       case 'other':
         // 6.18 narrates loop (strongly connected component) tracking: `SCC enter (1)`, `SCC exit (1)`.
-        if (!SCC.test(t)) this.body.other();
+        if (!SCC.test(text.slice(start, end))) this.body.other();
         return;
       default:
         return;
