@@ -24,7 +24,7 @@ import { bpftoolLogToFile, buildSlowObject, parseBench, type ParseBenchResult } 
 import { heatMapBench, heatMapRows, type HeatMapBenchResult } from './heatMapBench';
 import { mapPagingBench, mapPagingRows, type MapPagingResult } from './mapPaging';
 import { progTestBench, progTestRows, type ProgTestBenchResult } from './progTestBench';
-import { watchBench, watchRows, type WatchBenchResult } from './watchBench';
+import { watchBenchInChild, watchRows, type WatchBenchResult } from './watchBench';
 import { serverLatencyBench, type ServerLatencyResult } from './serverLatency';
 import { formatMarkdown, formatTable, type Row } from './table';
 import { cliBuildBench, cliStartBench, type CliBuildResult, type CliStartResult } from './cliBench';
@@ -117,7 +117,7 @@ async function main(): Promise<number> {
     paging = await mapPagingBench(work, BPFFS);
 
     console.error('bench: Watch Map sampling a 1,000-entry map at 1 Hz for 30 s...');
-    watch = await watchBench();
+    watch = await watchBenchInChild();
 
     console.error(`bench: local verify x${runs}...`);
     local = await localVerifyBench(header, build.objectPath, BPFFS, runs);
