@@ -265,6 +265,23 @@ describe('kernel matrix: real kernels in QEMU (issue 14)', function () {
       }
     });
 
+    it('a warm VM killed while idle (the OOM killer, a user): the next run notices and boots a fresh one', async () => {
+      const pool = new VmPool({ idleMs: 60_000 });
+      const target = new KernelTarget({ kernel: kernels[0], pool });
+      try {
+        assert.equal((await target.run(['true'])).exitCode, 0);
+        const [pid] = qemuProcessesUnder(os.tmpdir()).filter(isOurs);
+        assert.ok(pid, 'the warm VM runs');
+        process.kill(pid, 'SIGKILL');
+        await waitFor('the pool to notice', () => pool.size === 0, 10_000);
+        const next = await target.run(['uname', '-r']);
+        assert.equal(next.exitCode, 0, next.spawnError?.message);
+        assert.equal(target.boots.length, 2);
+      } finally {
+        await pool.closeAll();
+      }
+    });
+
     it('a run queued behind one that hangs: the hung one times out, the queued one runs on a fresh VM', async () => {
       const pool = new VmPool({ idleMs: 60_000 });
       const target = new KernelTarget({ kernel: kernels[0], pool });

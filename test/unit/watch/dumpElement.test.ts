@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDumpEntry } from '../../../src/core/maps/bpftoolJson';
-import { decodeDumpElement } from '../../../src/core/maps/watch/dumpElement';
+import { decodeDumpElement, decodeScalarElementText } from '../../../src/core/maps/watch/dumpElement';
 import { numericValue } from '../../../src/core/maps/watch/numericFields';
 
 const FIXTURES = path.resolve(__dirname, '../../../../test/unit/maps/fixtures');
@@ -36,5 +36,36 @@ describe('watch: reading one dump element fast', () => {
 
   it('refuses what is no map entry', () => {
     for (const raw of [null, 1, 'x', [], {}, { key: 'x' }, { key: ['0x1ff'], value: [] }, { key: ['0x01'] }]) assert.equal(decodeDumpElement(raw), undefined, JSON.stringify(raw));
+  });
+
+  it('reads a scalar BTF element from its text exactly as the full parse does, and declines every other shape', () => {
+    const texts: string[] = [];
+    for (const file of DUMPS) {
+      const text = fs.readFileSync(path.join(FIXTURES, file), 'utf8').trim();
+      // bpftool's elements, as the entry scanner cuts them out of the array.
+      for (const raw of JSON.parse(text) as unknown[]) texts.push(JSON.stringify(raw));
+    }
+    texts.push(
+      '{"key":["0xFF","0x0a"],"value":["0x01"],"formatted":{"key":{"value":3},"value":-12.5e3}}',
+      '{"key":["0x01"],"value":["0x01"],"formatted":{"key":1,"value":{"packets":1,"bytes":2}}}',
+      '{"key":["0x01"],"value":["0x01"],"formatted":{"key":1,"value":"text"}}',
+      '{"key":["0x01"],"value":["0x01"]}',
+      '{"key":["0x1"],"value":["0x01"],"formatted":{"key":1,"value":1}}',
+      '{"key":["0xzz"],"value":["0x01"],"formatted":{"key":1,"value":1}}',
+      '{"key":[],"value":["0x01"],"formatted":{"key":1,"value":1}}',
+      '{ "key": ["0x01"], "value": ["0x01"], "formatted": {"key": 1, "value": 1}}',
+    );
+    let fast = 0;
+    for (const text of texts) {
+      const quick = decodeScalarElementText(text);
+      if (!quick) continue;
+      fast++;
+      const full = decodeDumpElement(JSON.parse(text));
+      assert.ok(full, text);
+      assert.deepEqual({ id: quick.id, value: quick.value }, { id: full.id, value: full.value }, text);
+    }
+    assert.ok(fast >= 3, `${fast} elements took the text path`);
+    assert.deepEqual(decodeScalarElementText('{"key":["0xFF","0x0a"],"value":["0x01"],"formatted":{"key":{"value":3},"value":-12.5e3}}'), { id: 'ff0a', value: { fields: [''], values: [-12500] } });
+    for (const declined of texts.slice(-7)) assert.equal(decodeScalarElementText(declined), undefined, declined);
   });
 });

@@ -4,7 +4,7 @@
 // byte-by-byte checks; anything unusual goes through parseDumpEntry and numericValue, which the unit tests hold
 // this to.
 import { parseDumpEntry, type HexEntry } from '../bpftoolJson';
-import { numericValue, numericLeaves, type NumericValue } from './numericFields';
+import { numericValue, numericLeaves, SCALAR_FIELD, type NumericValue } from './numericFields';
 
 export interface DecodedElement {
   /** The key's bytes in hex (`07000000`). */
@@ -59,4 +59,48 @@ export function decodeDumpElement(raw: unknown): (DecodedElement & { entry?: Hex
   const parsed = parseDumpEntry(raw);
   if (!parsed.ok) return undefined;
   return { id: parsed.value.key.map((b) => b.toString(16).padStart(2, '0')).join(''), value: numericValue(parsed.value), entry: parsed.value };
+}
+
+/** Shared by every scalar value the text path reads (the store copies the numbers, and never changes a key's fields). */
+const SCALAR_FIELDS: string[] = [SCALAR_FIELD];
+const KEY_OPEN = '{"key":[';
+const VALUE_AT_END = '"value":';
+const NUMBER = /^-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+
+/**
+ * The commonest element, read from bpftool's compact text without JSON.parse: a plain (not per-CPU) value that BTF
+ * formats as one number, `{"key":["0x07",...],"value":[...],"formatted":{"key":...,"value":100}}`. Parsing every
+ * element of every sample made most of the sampler's garbage; this path makes only the key's hex. Anything else
+ * (structs, per-CPU values, no BTF, other spacing) is undefined: the caller parses it in full.
+ */
+export function decodeScalarElementText(text: string): DecodedElement | undefined {
+  if (!text.startsWith(KEY_OPEN) || !text.endsWith('}}') || !text.includes('"formatted":{')) return undefined;
+  let id = '';
+  let at = KEY_OPEN.length;
+  for (;;) {
+    // Each byte is exactly "0xHH" (6 characters), then a comma or the closing bracket.
+    if (text.charCodeAt(at) !== 0x22 || text.charCodeAt(at + 1) !== 0x30 || (text.charCodeAt(at + 2) | 0x20) !== 0x78 || text.charCodeAt(at + 5) !== 0x22) return undefined;
+    const hi = hexDigit(text.charCodeAt(at + 3));
+    const lo = hexDigit(text.charCodeAt(at + 4));
+    if (hi < 0 || lo < 0) return undefined;
+    id += HEX[hi] + HEX[lo];
+    at += 6;
+    const next = text.charCodeAt(at++);
+    if (next === 0x5d) break; // ]
+    if (next !== 0x2c) return undefined; // ,
+  }
+  if (!text.startsWith(',"value":[', at)) return undefined;
+  const last = text.lastIndexOf(VALUE_AT_END);
+  if (last < at) return undefined;
+  const number = text.slice(last + VALUE_AT_END.length, text.length - 2);
+  if (!NUMBER.test(number)) return undefined;
+  return { id, value: { fields: SCALAR_FIELDS, values: [Number(number)] } };
+}
+
+const HEX = '0123456789abcdef';
+
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }

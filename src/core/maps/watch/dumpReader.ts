@@ -4,7 +4,7 @@
 // never begun. Shared by a single dump (MapSampler.sampleOnce) and by the dump loop, whose output is many dumps.
 import { bpftoolError } from '../bpftoolJson';
 import { EntryScanner } from '../entryScanner';
-import { decodeDumpElement, type DecodedElement } from './dumpElement';
+import { decodeDumpElement, decodeScalarElementText, type DecodedElement } from './dumpElement';
 import type { HexEntry } from '../bpftoolJson';
 import type { SampleStore } from './sampleStore';
 
@@ -26,6 +26,13 @@ export class DumpReader {
     labelOf: KeyLabeler,
   ) {
     this.scanner = new EntryScanner(0, Infinity, (text) => {
+      const scalar = decodeScalarElementText(text);
+      if (scalar) {
+        this.entries++;
+        // The full parse only for a key the store has not seen (its label).
+        store.put(scalar.id, () => this.labelFromText(text, scalar.id, labelOf), scalar.value);
+        return;
+      }
       let raw: unknown;
       try {
         raw = JSON.parse(text);
@@ -42,6 +49,17 @@ export class DumpReader {
       // The label is made only for a key the store has not seen.
       store.put(decoded.id, () => labelOf(decoded, raw), decoded.value);
     });
+  }
+
+  private labelFromText(text: string, id: string, labelOf: KeyLabeler): string {
+    try {
+      const raw: unknown = JSON.parse(text);
+      const decoded = decodeDumpElement(raw);
+      if (decoded) return labelOf(decoded, raw);
+    } catch {
+      // Read by the text path but no JSON after all: the key's bytes are its label.
+    }
+    return id;
   }
 
   push(chunk: string): void {
