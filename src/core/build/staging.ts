@@ -20,6 +20,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isAlive, removeDeadOwnersDirs } from '../staleDirs';
 import { BuildInputError, makeVariable, type MakeInvocation } from './makeArgs';
 
 export type StagingMode = 'object-variable' | 'wrapper';
@@ -157,24 +158,7 @@ export function removeStaleScratch(headerPath: string): void {
 
 /** The dependency folders of builds whose process was killed. */
 function removeStaleDepsDirs(): void {
-  const base = depsBase();
-  let names: string[];
-  try {
-    names = fs.readdirSync(base).filter((name) => name.startsWith(DEPS_DIR_PREFIX));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(/^\.cilium-custom-deps-(\d+)-/.exec(name)?.[1]);
-    if (!pid || isAlive(pid)) continue;
-    try {
-      // Only our own: another user's folder in a shared /tmp is not ours to remove (nor removable).
-      const stat = fs.lstatSync(path.join(base, name));
-      if (stat.isDirectory() && stat.uid === process.getuid?.()) fs.rmSync(path.join(base, name), { recursive: true, force: true });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
+  removeDeadOwnersDirs(depsBase(), DEPS_DIR_PREFIX);
 }
 
 function removeFile(file: string): void {
@@ -182,15 +166,6 @@ function removeFile(file: string): void {
     fs.rmSync(file, { force: true });
   } catch {
     // A directory of that name, or a read-only folder: not ours to force.
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { removeDeadOwnersDirs } from '../staleDirs';
 
 export type VmAccel = 'auto' | 'kvm' | 'tcg';
 
@@ -73,29 +74,9 @@ export function bootTimeoutMs(explicit?: number): number {
 export const VM_DIR_PREFIX = 'cilium-custom-vm-';
 
 export function makeVmDir(): string {
-  removeStaleVmDirs();
+  // Folders of VMs whose process was killed outright (SIGKILL leaves no chance to clean up).
+  removeDeadOwnersDirs(os.tmpdir(), VM_DIR_PREFIX);
   return fs.mkdtempSync(path.join(os.tmpdir(), `${VM_DIR_PREFIX}${process.pid}-`));
-}
-
-/** Removes VM folders left by processes of ours that died (SIGKILL leaves no chance to clean up). */
-export function removeStaleVmDirs(base = os.tmpdir()): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(base);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const match = new RegExp(`^${VM_DIR_PREFIX}([0-9]+)-`).exec(name);
-    if (!match || Number(match[1]) === process.pid) continue;
-    try {
-      process.kill(Number(match[1]), 0);
-      continue; // its owner still runs
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EPERM') continue;
-    }
-    fs.rmSync(path.join(base, name), { recursive: true, force: true });
-  }
 }
 
 /** The last meaningful line of a console log (a panic message, usually). */

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BuildLockCancelled, lockFileFor, withBuildLock } from '../../../src/core/build/buildLock';
+import { requireOrSkip } from '../../system/helpers/require';
 
 function hasFlock(): boolean {
   try {
@@ -22,7 +23,7 @@ describe('build lock (flock on a per-object file)', function () {
   let dir: string;
   let lockDir: string;
   before(function () {
-    if (!hasFlock()) this.skip();
+    requireOrSkip(this, hasFlock(), 'flock (util-linux) is not installed: the build lock needs it');
   });
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cilium-custom-lock-'));

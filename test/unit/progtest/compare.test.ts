@@ -2,6 +2,7 @@
 // output as bpftool prints it for the bundled examples' maps; and the runner's output protocol (runnerOutput.ts).
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { requireOrSkip } from '../../system/helpers/require';
 import { compareMap, mapState, type MapState } from '../../../src/core/progtest/compare';
 import { benchTable, caseLines, formatMismatch, reportLines, summaryLine } from '../../../src/core/progtest/report';
 import { parseProgRun, parseRunnerOutput } from '../../../src/core/progtest/runnerOutput';
@@ -152,7 +153,8 @@ describe('progtest runner protocol', () => {
       try {
         out = execFileSync(argv[0], [...argv.slice(1), '-c', 'printf "%b" "$1"', 'sh', octalEscapes(bytes)]);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.skip();
+        // setup.sh installs both (dash is Debian's sh); a missing one skips loudly, and fails under CI=true.
+        requireOrSkip(this, (error as NodeJS.ErrnoException).code !== 'ENOENT', `${shell} is not installed`);
         throw error;
       }
       assert.deepEqual([...out], [...bytes]);

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { KernelCache } from '../../../src/core/kernels/cache';
-import { answeringQuickPick, closeAllEditors, getExtension, openFile, requestScreenshot, waitForActivation, waitForCondition, waitForDiagnostics, workspacePath } from '../util';
+import { answeringQuickPick, closeAllEditors, getExtension, openFile, requestScreenshot, waitForActivation, waitForCondition, waitForDiagnostics, workspacePath, workspaceUri } from '../util';
 
 const DIR = 'kernel-matrix';
 const FIXTURE = 'percpu_const_key.h';
@@ -132,6 +132,21 @@ describe('kernel matrix from the editor', function () {
       [...new KernelCache().list().map((k) => `kernel-${k.name}`), 'local'],
       `every cached kernel (${cached.join(', ')}) and the host`,
     );
+  });
+
+  it('with ciliumCustom.verify.vmIdleSeconds 0, a VM ends as soon as its verify is done (the others stay warm)', async () => {
+    const config = vscode.workspace.getConfiguration('ciliumCustom');
+    const vm61 = () => ourVms().filter((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('/kernels/6.1/vmlinuz'));
+    const others = ourVms().filter((pid) => !vm61().includes(pid));
+    await config.update('verify.vmIdleSeconds', 0, vscode.ConfigurationTarget.Global);
+    try {
+      const result = (await vscode.commands.executeCommand('ciliumCustom.verifyMatrix', workspaceUri(DIR, FIXTURE), ['6.1', 'host'])) as MatrixResultShape;
+      assert.equal(result.rows[0]?.verdict, 'rejected', JSON.stringify(result.rows));
+      await waitForCondition(() => vm61().length === 0, { description: 'the 6.1 VM to shut down once idle', timeoutMs: 10_000 });
+      assert.deepEqual(ourVms().filter((pid) => others.includes(pid)), others, 'VMs that went idle before the change keep their timeout');
+    } finally {
+      await config.update('verify.vmIdleSeconds', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   it('an edit makes the matrix result stale; its "Verify again" runs the matrix on the same kernels, not a plain verify', async () => {
